@@ -1,0 +1,113 @@
+"""One settings model: a profile (TOML file or the built-in 'animatic'), environment overrides, CLI overrides.
+
+The profile says which backend renders what and where models live; a user with real weights changes only paths here.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from langchain_core.runnables import RunnableConfig
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reelgraph.errors import UsageError
+
+
+class BackendConfig(BaseModel):
+    """Which backend a tool uses, the model folder it loads (if any), and backend-specific options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: str = "procedural"
+    model: str | None = Field(default=None, description="local model folder (from_pretrained path)")
+    models: dict[str, str] = Field(default_factory=dict, description="per-language or per-role model folders")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgentConfig(BaseModel):
+    """The Director or the Critic: a built-in kind or an LLM behind an OpenAI-compatible server (vLLM)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["template", "heuristic", "llm", "vlm"]
+    base_url: str | None = None
+    model: str | None = None
+    api_key: str = "EMPTY"
+    temperature: float = Field(default=0.2, ge=0, le=2)
+    max_tokens: int = Field(default=2048, ge=16, le=32768)
+    timeout: float = Field(default=120.0, gt=0, le=3600)
+    max_retries: int = Field(default=2, ge=0, le=10)
+
+
+class Profile(BaseModel):
+    """Everything about *how* a reel is made (the request says *what*)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "animatic"
+    director: AgentConfig = Field(default_factory=lambda: AgentConfig(kind="template"))
+    critic: AgentConfig = Field(default_factory=lambda: AgentConfig(kind="heuristic"))
+    image: BackendConfig = Field(default_factory=BackendConfig)
+    video: BackendConfig = Field(default_factory=BackendConfig)
+    music: BackendConfig = Field(default_factory=BackendConfig)
+    speech: BackendConfig = Field(default_factory=lambda: BackendConfig(backend="offline"))
+    ffmpeg_timeout: float = Field(default=600.0, gt=0)
+
+
+ENV_OVERRIDES = {
+    "REELGRAPH_DIRECTOR_URL": ("director", "base_url"),
+    "REELGRAPH_DIRECTOR_MODEL": ("director", "model"),
+    "REELGRAPH_CRITIC_URL": ("critic", "base_url"),
+    "REELGRAPH_CRITIC_MODEL": ("critic", "model"),
+}
+
+
+def load_profile(source: str | Path | dict[str, Any] | Profile | None = None) -> Profile:
+    """A profile from a TOML file path, a dict, or None / 'animatic' for the built-in animatic profile."""
+    if isinstance(source, Profile):
+        return source
+    data: dict[str, Any]
+    if source is None or source == "animatic":
+        data = {}
+    elif isinstance(source, dict):
+        data = dict(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise UsageError(f"profile {str(path)!r} is not a file")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise UsageError(f"profile {path}: {e}") from None
+        data.setdefault("name", path.stem)
+    for env, (section, key) in ENV_OVERRIDES.items():
+        if os.environ.get(env):
+            data.setdefault(section, {"kind": "llm" if section == "director" else "vlm"})
+            data[section][key] = os.environ[env]
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UsageError(f"profile {getattr(source, 'name', source)}: {where}: {first['msg']}") from None
+
+
+class Settings(BaseModel):
+    """Per-run settings carried in LangGraph's `configurable` (not checkpointed with the state)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    out_dir: str = Field(default="", description="run folder; default outputs/<thread_id>")
+    profile: str | dict[str, Any] = Field(default="animatic", description="'animatic' or a profile TOML path")
+    thread_id: str = "reel"
+
+    @classmethod
+    def from_runnable_config(cls, config: RunnableConfig | None) -> Settings:
+        conf = dict((config or {}).get("configurable") or {})
+        settings = cls.model_validate(conf)
+        if not settings.out_dir:
+            settings.out_dir = str(Path("outputs") / settings.thread_id)
+        return settings

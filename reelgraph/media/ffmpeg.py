@@ -1,0 +1,126 @@
+"""ffmpeg through ffmpeg-python: one place that finds the binary, runs it bounded, pipes frames in and out."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import ffmpeg
+import numpy as np
+
+from reelgraph.errors import BackendError
+
+TIMEOUT_S = 600
+BITEXACT = {"fflags": "+bitexact", "map_metadata": -1}
+
+
+@functools.cache
+def ffmpeg_exe() -> str:
+    """`REELGRAPH_FFMPEG`, else the binary bundled by imageio-ffmpeg (libx264 + aac), else ffmpeg on PATH."""
+    exe = os.environ.get("REELGRAPH_FFMPEG")
+    if exe:
+        return exe
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError):
+        found = shutil.which("ffmpeg")
+        if not found:
+            raise BackendError("no ffmpeg found: install imageio-ffmpeg or put ffmpeg on PATH") from None
+        return found
+
+
+def run(stream: Any, *, timeout: float = TIMEOUT_S, what: str = "ffmpeg") -> bytes:
+    """Run an ffmpeg-python stream with a time limit; raise BackendError with ffmpeg's last words on failure."""
+    args = stream.compile(cmd=ffmpeg_exe(), overwrite_output=True)
+    args[1:1] = ["-hide_banner", "-nostdin", "-loglevel", "error"]
+    try:
+        proc = subprocess.run(args, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise BackendError(f"{what}: ffmpeg ran past {timeout:.0f} s") from None
+    if proc.returncode != 0:
+        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
+        raise BackendError(f"{what}: ffmpeg failed: {' | '.join(tail)}")
+    return proc.stderr
+
+
+def encode_frames(frames: Iterable[np.ndarray], out: Path, *, fps: int, width: int, height: int,
+                  timeout: float = TIMEOUT_S) -> int:
+    """Encode RGB uint8 frames (H, W, 3) to an H.264 mp4 (yuv420p, no audio). Returns the frame count."""
+    stream = (
+        ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", framerate=fps)
+        .output(str(out), vcodec="libx264", pix_fmt="yuv420p", preset="veryfast", crf=20, r=fps,
+                movflags="+faststart", format="mp4", **BITEXACT)
+    )
+    args = stream.compile(cmd=ffmpeg_exe(), overwrite_output=True)
+    args[1:1] = ["-hide_banner", "-nostdin", "-loglevel", "error"]
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    count = 0
+    try:
+        for frame in frames:
+            if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
+                raise BackendError(f"frame {count} is {frame.shape} {frame.dtype}, expected ({height}, {width}, 3) uint8")
+            proc.stdin.write(frame.tobytes())
+            count += 1
+        proc.stdin.close()
+        _, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    if proc.returncode != 0:
+        raise BackendError(f"encoding {out.name}: ffmpeg failed: {err.decode('utf-8', 'replace')[-400:]}")
+    return count
+
+
+def decode_frames(path: Path, *, width: int | None = None, height: int | None = None) -> np.ndarray:
+    """All frames of a video as an (N, H, W, 3) uint8 array (optionally scaled)."""
+    info = probe_video(path)
+    w, h = width or info["width"], height or info["height"]
+    stream = ffmpeg.input(str(path)).output("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}")
+    args = stream.compile(cmd=ffmpeg_exe())
+    args[1:1] = ["-hide_banner", "-nostdin", "-loglevel", "error"]
+    proc = subprocess.run(args, capture_output=True, timeout=TIMEOUT_S, check=False)
+    if proc.returncode != 0:
+        raise BackendError(f"decoding {path.name}: {proc.stderr.decode('utf-8', 'replace')[-300:]}")
+    data = np.frombuffer(proc.stdout, np.uint8)
+    if data.size == 0 or data.size % (w * h * 3):
+        raise BackendError(f"decoding {path.name}: no whole frames")
+    return data.reshape(-1, h, w, 3)
+
+
+def probe_video(path: Path) -> dict[str, Any]:
+    """Width, height, fps, frame count and duration of a video, read with ffmpeg itself (no ffprobe needed)."""
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-f", "null", "-"]
+    proc = subprocess.run(args, capture_output=True, timeout=TIMEOUT_S, check=False)
+    text = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        raise BackendError(f"probing {path.name}: {text.strip().splitlines()[-1] if text.strip() else 'failed'}")
+    import re
+
+    m = re.search(r"Stream #\S+.*Video:.*?, (\d{2,5})x(\d{2,5})[, ].*?(\d+(?:\.\d+)?) fps", text)
+    frames = re.findall(r"frame=\s*(\d+)", text)
+    if not m or not frames:
+        raise BackendError(f"probing {path.name}: no video stream")
+    fps = float(m.group(3))
+    n = int(frames[-1])
+    return {"width": int(m.group(1)), "height": int(m.group(2)), "fps": fps, "frames": n, "duration": n / fps}
+
+
+def ffprobe(path: Path) -> dict[str, Any]:
+    """ffprobe's JSON (streams and format) where an ffprobe binary exists (tests, diagnostics)."""
+    exe = shutil.which("ffprobe")
+    if not exe:
+        raise BackendError("ffprobe is not installed")
+    proc = subprocess.run([exe, "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+                          capture_output=True, timeout=60, check=False)
+    if proc.returncode != 0:
+        raise BackendError(f"ffprobe {path.name}: {proc.stderr.decode()[-300:]}")
+    return json.loads(proc.stdout)
