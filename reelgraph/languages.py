@@ -10,28 +10,29 @@ class Language:
     code: str
     name: str
     espeak: str
+    iso3: str
     script: str = "latin"
 
 
 LANGUAGES: dict[str, Language] = {
     lang.code: lang
     for lang in [
-        Language("en", "English", "en-us"),
-        Language("fr", "French", "fr-fr"),
-        Language("de", "German", "de"),
-        Language("es", "Spanish", "es"),
-        Language("it", "Italian", "it"),
-        Language("pt", "Portuguese", "pt-br"),
-        Language("nl", "Dutch", "nl"),
-        Language("sv", "Swedish", "sv"),
-        Language("pl", "Polish", "pl"),
-        Language("tr", "Turkish", "tr"),
-        Language("ru", "Russian", "ru", "cyrillic"),
-        Language("zh", "Chinese (Mandarin)", "cmn", "han"),
-        Language("ja", "Japanese", "ja", "kana"),
-        Language("ko", "Korean", "ko", "hangul"),
-        Language("ar", "Arabic", "ar", "arabic"),
-        Language("hi", "Hindi", "hi", "devanagari"),
+        Language("en", "English", "en-us", "eng"),
+        Language("fr", "French", "fr-fr", "fra"),
+        Language("de", "German", "de", "deu"),
+        Language("es", "Spanish", "es", "spa"),
+        Language("it", "Italian", "it", "ita"),
+        Language("pt", "Portuguese", "pt-br", "por"),
+        Language("nl", "Dutch", "nl", "nld"),
+        Language("sv", "Swedish", "sv", "swe"),
+        Language("pl", "Polish", "pl", "pol"),
+        Language("tr", "Turkish", "tr", "tur"),
+        Language("ru", "Russian", "ru", "rus", "cyrillic"),
+        Language("zh", "Chinese (Mandarin)", "cmn", "zho", "han"),
+        Language("ja", "Japanese", "ja", "jpn", "kana"),
+        Language("ko", "Korean", "ko", "kor", "hangul"),
+        Language("ar", "Arabic", "ar", "ara", "arabic"),
+        Language("hi", "Hindi", "hi", "hin", "devanagari"),
     ]
 }
 

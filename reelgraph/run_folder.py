@@ -58,7 +58,8 @@ class RunFolder:
         finally:
             tmp.unlink(missing_ok=True)
 
-    def record(self, rel: str, kind: ArtifactKind, meta: dict[str, Any] | None = None, id: str | None = None) -> Artifact:
+    def record(self, rel: str, kind: ArtifactKind, meta: dict[str, Any] | None = None,
+               id: str | None = None) -> Artifact:
         """The artifact record of a finished file."""
         full = self.path(rel)
         ident = id or rel.replace("/", ".").lower()

@@ -260,10 +260,6 @@ class ReelRequest(Model):
         return self
 
 
-def _keep_last(_: Any, new: Any) -> Any:
-    return new
-
-
 def _merge(old: dict | None, new: dict | None) -> dict:
     return {**(old or {}), **(new or {})}
 
@@ -278,8 +274,7 @@ class ReelState(ReelRequest):
     shot: int = Field(default=1, description="shot being made (1-based)")
     attempt: int = 0
     takes: list[Take] = Field(default_factory=list, description="takes of the current shot")
-    pending: list[dict[str, Any]] = Field(default_factory=list, description="tool requests of the current take")
-    done: Annotated[list[ShotResult], _keep_last] = Field(default_factory=list)
+    done: list[ShotResult] = Field(default_factory=list, description="committed shots, in order")
     messages: Annotated[list[AnyMessage], add_messages] = Field(default_factory=list)
     music: Artifact | None = None
     voices: Annotated[dict[str, Artifact], _merge] = Field(default_factory=dict)

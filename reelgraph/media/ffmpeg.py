@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -37,10 +37,10 @@ def ffmpeg_exe() -> str:
         return found
 
 
-def run(stream: Any, *, timeout: float = TIMEOUT_S, what: str = "ffmpeg") -> bytes:
-    """Run an ffmpeg-python stream with a time limit; raise BackendError with ffmpeg's last words on failure."""
+def run(stream: Any, *, timeout: float = TIMEOUT_S, what: str = "ffmpeg", loglevel: str = "error") -> bytes:
+    """Run an ffmpeg-python stream with a time limit; return stderr; raise BackendError with ffmpeg's last words."""
     args = stream.compile(cmd=ffmpeg_exe(), overwrite_output=True)
-    args[1:1] = ["-hide_banner", "-nostdin", "-loglevel", "error"]
+    args[1:1] = ["-hide_banner", "-nostdin", "-loglevel", loglevel]
     try:
         proc = subprocess.run(args, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
@@ -66,11 +66,13 @@ def encode_frames(frames: Iterable[np.ndarray], out: Path, *, fps: int, width: i
     try:
         for frame in frames:
             if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
-                raise BackendError(f"frame {count} is {frame.shape} {frame.dtype}, expected ({height}, {width}, 3) uint8")
+                raise BackendError(
+                    f"frame {count} is {frame.shape} {frame.dtype}, expected ({height}, {width}, 3) uint8")
             proc.stdin.write(frame.tobytes())
             count += 1
         proc.stdin.close()
-        _, err = proc.communicate(timeout=timeout)
+        proc.wait(timeout=timeout)
+        err = proc.stderr.read()
     except BaseException:
         proc.kill()
         proc.wait()
@@ -80,11 +82,15 @@ def encode_frames(frames: Iterable[np.ndarray], out: Path, *, fps: int, width: i
     return count
 
 
-def decode_frames(path: Path, *, width: int | None = None, height: int | None = None) -> np.ndarray:
-    """All frames of a video as an (N, H, W, 3) uint8 array (optionally scaled)."""
-    info = probe_video(path)
-    w, h = width or info["width"], height or info["height"]
-    stream = ffmpeg.input(str(path)).output("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}")
+def decode_frames(path: Path, *, width: int | None = None, height: int | None = None,
+                  from_end: float | None = None) -> np.ndarray:
+    """Frames of a video as an (N, H, W, 3) uint8 array: all of them, or those of the last `from_end` seconds."""
+    if width is None or height is None:
+        info = probe_video(path)
+        width, height = width or info["width"], height or info["height"]
+    w, h = width, height
+    src = ffmpeg.input(str(path), sseof=-from_end) if from_end else ffmpeg.input(str(path))
+    stream = src.output("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}")
     args = stream.compile(cmd=ffmpeg_exe())
     args[1:1] = ["-hide_banner", "-nostdin", "-loglevel", "error"]
     proc = subprocess.run(args, capture_output=True, timeout=TIMEOUT_S, check=False)
@@ -96,6 +102,11 @@ def decode_frames(path: Path, *, width: int | None = None, height: int | None = 
     return data.reshape(-1, h, w, 3)
 
 
+def decode_last_frame(path: Path) -> np.ndarray:
+    """The last frame of a video at its own size."""
+    return decode_frames(path, from_end=0.5)[-1]
+
+
 def probe_video(path: Path) -> dict[str, Any]:
     """Width, height, fps, frame count and duration of a video, read with ffmpeg itself (no ffprobe needed)."""
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-f", "null", "-"]
@@ -103,8 +114,6 @@ def probe_video(path: Path) -> dict[str, Any]:
     text = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
         raise BackendError(f"probing {path.name}: {text.strip().splitlines()[-1] if text.strip() else 'failed'}")
-    import re
-
     m = re.search(r"Stream #\S+.*Video:.*?, (\d{2,5})x(\d{2,5})[, ].*?(\d+(?:\.\d+)?) fps", text)
     frames = re.findall(r"frame=\s*(\d+)", text)
     if not m or not frames:
@@ -113,14 +122,3 @@ def probe_video(path: Path) -> dict[str, Any]:
     n = int(frames[-1])
     return {"width": int(m.group(1)), "height": int(m.group(2)), "fps": fps, "frames": n, "duration": n / fps}
 
-
-def ffprobe(path: Path) -> dict[str, Any]:
-    """ffprobe's JSON (streams and format) where an ffprobe binary exists (tests, diagnostics)."""
-    exe = shutil.which("ffprobe")
-    if not exe:
-        raise BackendError("ffprobe is not installed")
-    proc = subprocess.run([exe, "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
-                          capture_output=True, timeout=60, check=False)
-    if proc.returncode != 0:
-        raise BackendError(f"ffprobe {path.name}: {proc.stderr.decode()[-300:]}")
-    return json.loads(proc.stdout)

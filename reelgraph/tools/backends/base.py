@@ -40,6 +40,7 @@ class MotionSpec:
     width: int = 854
     height: int = 480
     seed: int = 0
+    chunk_prompts: tuple[str, ...] = ()  # long shots rendered in chunks: one prompt per chunk (the last repeats)
 
 
 @dataclass

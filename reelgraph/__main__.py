@@ -1,0 +1,3 @@
+from reelgraph.cli import main
+
+main()

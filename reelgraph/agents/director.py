@@ -1,0 +1,36 @@
+"""Directors: who writes the script and asks the tools for each take. Chosen by the profile."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from langchain_core.messages import AIMessage
+
+from reelgraph.agents.brief import ShotBrief
+from reelgraph.config import Profile
+from reelgraph.errors import UsageError
+from reelgraph.state import ReelRequest, Script
+
+
+class Director(Protocol):
+    name: str
+
+    def write_script(self, request: ReelRequest) -> Script:
+        """A validated script for the request."""
+
+    def direct(self, brief: ShotBrief) -> AIMessage:
+        """The next message of this take: tool calls, or none when the take is ready for the critic."""
+
+
+def make_director(profile: Profile) -> Director:
+    """The Director the profile names: the offline template, or an LLM behind an OpenAI-compatible server."""
+    kind = profile.director.kind
+    if kind == "template":
+        from reelgraph.agents.template_director import TemplateDirector
+
+        return TemplateDirector(profile.director)
+    if kind == "llm":
+        from reelgraph.agents.llm_director import LLMDirector
+
+        return LLMDirector(profile.director)
+    raise UsageError(f"director kind {kind!r} is not a Director (use 'template' or 'llm')")

@@ -1,0 +1,137 @@
+"""`reelgraph generate | resume`: the studio from the command line, with progress bars and a run summary."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from reelgraph.errors import ReelgraphError, UsageError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="A multi-agent film studio: prompt in, film out.")
+console = Console(stderr=True)
+
+
+class ProgressView:
+    """Rich progress bars fed by the graph's custom stream events."""
+
+    def __init__(self, progress: Progress, shots: int):
+        self.progress = progress
+        self.shots = progress.add_task("shots", total=shots)
+        self.stage = progress.add_task("plan", total=None)
+
+    def __call__(self, mode: str, chunk: Any) -> None:
+        if mode != "custom" or not isinstance(chunk, dict):
+            return
+        stage = chunk.get("stage")
+        if stage == "shot":
+            self.progress.update(self.stage, description=f"shot {chunk['shot']}/{chunk['of']} take {chunk['attempt']}")
+        elif stage == "critic":
+            defects = ", ".join(chunk.get("defects") or []) or "no defects"
+            self.progress.console.log(f"shot {chunk['shot']} take {chunk['attempt']}: {chunk['score']:.1f}/10 "
+                                      f"({defects})")
+        elif stage == "commit":
+            self.progress.advance(self.shots)
+        elif stage in ("plan", "cast", "music", "voice", "compose"):
+            extra = chunk.get("language") or chunk.get("character") or ""
+            self.progress.update(self.stage, description=f"{stage} {extra}".strip())
+
+
+def _run_with_progress(fn: Any, shots: int, *args: Any) -> Any:
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn()]
+    with Progress(*columns, console=console, transient=False) as progress:
+        return fn(*args, on_event=ProgressView(progress, shots))
+
+
+def _summary_table(out: Path) -> None:
+    import json
+
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    table = Table(title=f"{summary.get('title') or 'reel'}: {out}")
+    for col in ("shot", "kept take", "attempts", "scores", "defects of kept"):
+        table.add_column(col)
+    for s in summary["shots"]:
+        scores = ", ".join("-" if x is None else f"{x:.1f}" for x in s["scores"])
+        table.add_row(str(s["shot"]), str(s["kept"]), str(s["attempts"]), scores, ", ".join(s["defects"]) or "-")
+    console.print(table)
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in summary.get("stage_seconds", {}).items())
+    console.print(f"time per stage: {stages}")
+    if summary.get("final"):
+        console.print(f"[bold green]reel:[/] {out / summary['final']}  ({', '.join(summary['reels'].values())})")
+
+
+def _fail(e: Exception, out: Path | None = None) -> None:
+    if isinstance(e, UsageError):
+        console.print(f"[bold red]error:[/] {e}")
+        raise typer.Exit(2)
+    hint = f"\nwhat was made is kept; continue with: reelgraph resume --out {out}" if out else ""
+    console.print(f"[bold red]error:[/] {e}{hint}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def generate(
+    prompt: Annotated[str, typer.Option(help="the story, in a sentence or a page")],
+    out: Annotated[Path, typer.Option(help="run folder (created)")],
+    shots: Annotated[int, typer.Option(help="number of shots (1-24)")] = 6,
+    languages: Annotated[str, typer.Option(help="comma-separated voice-over languages, e.g. en,fr,zh")] = "en",
+    seconds: Annotated[float, typer.Option(help="seconds per shot")] = 5.0,
+    width: Annotated[int, typer.Option()] = 854,
+    height: Annotated[int, typer.Option()] = 480,
+    fps: Annotated[int, typer.Option()] = 24,
+    critic: Annotated[bool, typer.Option("--critic/--no-critic", help="score takes and retry weak ones")] = True,
+    threshold: Annotated[float, typer.Option(help="critic score a take must reach (0-10)")] = 7.0,
+    max_attempts: Annotated[int, typer.Option(help="takes per shot at most")] = 3,
+    seed: Annotated[int, typer.Option()] = 0,
+    profile: Annotated[str, typer.Option(help="'animatic' (offline, no weights) or a profile TOML file")] = "animatic",
+) -> None:
+    """Turn a prompt into a finished film: OUT/reel_final.mp4 and OUT/reel_<lang>.mp4."""
+    from reelgraph import runner
+
+    try:
+        request = runner.parse_request(
+            prompt=prompt, shots=shots, languages=[x for x in languages.split(",") if x.strip()] or [""],
+            shot_seconds=seconds, width=width, height=height, fps=fps, critic=critic, critic_threshold=threshold,
+            max_attempts=max_attempts, seed=seed)
+        run = runner.new_run(request, out, profile)
+    except (UsageError, ReelgraphError) as e:
+        _fail(e)
+    console.print(f"run {run['run_id']} in {out} ({profile} profile)")
+    try:
+        _run_with_progress(lambda on_event: runner.execute(out, run, request.model_dump(), on_event), request.shots)
+    except ReelgraphError as e:
+        _fail(e, out)
+    _summary_table(out)
+
+
+@app.command()
+def resume(out: Annotated[Path, typer.Option(help="run folder of the run to continue")]) -> None:
+    """Continue a stopped run where it stopped; a finished run is left as it is."""
+    from reelgraph import runner
+
+    try:
+        run = runner.read_run(out)
+        state, worked = _run_with_progress(lambda on_event: runner.resume(out, on_event), run["request"]["shots"])
+    except (UsageError, ReelgraphError) as e:
+        _fail(e, out if (out / runner.RUN_FILE).exists() else None)
+    if not worked:
+        console.print("the run is already finished: nothing to do")
+    _summary_table(out)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("interrupted: what was made is kept; continue with `reelgraph resume --out ...`")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

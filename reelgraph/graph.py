@@ -1,0 +1,199 @@
+"""The reel as a LangGraph state machine.
+
+plan → cast → ┌ direct ⇄ tools ┐ → critic ─(score < threshold, attempts left)→ direct
+              └────────────────┘          └→ commit (best take; a checkpoint) → next shot | music → voice → compose
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage, RemoveMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import ToolException
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import REMOVE_ALL_MESSAGES
+from langgraph.prebuilt import ToolNode
+from langgraph.types import Command
+from pydantic import ValidationError
+
+from reelgraph.agents.brief import ShotBrief
+from reelgraph.agents.critic import TakeReview, make_critic
+from reelgraph.agents.director import make_director
+from reelgraph.config import Settings
+from reelgraph.errors import ReelgraphError
+from reelgraph.media.ffmpeg import decode_last_frame
+from reelgraph.state import Artifact, ReelRequest, ReelState, ShotResult, Take
+from reelgraph.studio import Studio
+from reelgraph.tools import SHOT_TOOLS, compose_music, compose_reel, render_master
+from reelgraph.tools.common import run_tool, script_of, take_artifacts, take_requests
+from reelgraph.tools.voiceover import build_voice_track
+
+MAX_STEPS_PER_TAKE = 6
+CLEAR = [RemoveMessage(id=REMOVE_ALL_MESSAGES)]
+
+
+def _request(st: ReelState) -> ReelRequest:
+    return ReelRequest.model_validate(st.model_dump(include=set(ReelRequest.model_fields)))
+
+
+def plan(state: ReelState, config: RunnableConfig) -> Command[Literal["cast"]]:
+    """The Director writes the script (validated); it is saved as script.json."""
+    studio = Studio.from_config(config)
+    if state.script is not None:
+        return Command(goto="cast")
+    studio.emit("plan", status="start")
+    script = make_director(studio.profile).write_script(_request(state))
+    if len(script.shots) != state.shots:
+        raise ReelgraphError(f"the Director wrote {len(script.shots)} shots; {state.shots} were asked for")
+    if script.languages != state.languages:
+        raise ReelgraphError(f"the Director wrote languages {script.languages}; {state.languages} were asked for")
+    studio.folder.write_json("script.json", script.model_dump())
+    studio.emit("plan", status="done", shots=len(script.shots), title=script.title)
+    return Command(goto="cast", update={"script": script, "shot": 1, "attempt": 1, "takes": [], "messages": CLEAR})
+
+
+def cast(state: ReelState, config: RunnableConfig) -> Command[Literal["direct"]]:
+    """One master per character, critic-checked; the best of the attempts is kept."""
+    studio = Studio.from_config(config)
+    script = script_of(state)
+    critic = make_critic(studio.profile) if state.critic else None
+    masters: dict[str, Artifact] = {}
+    for i, character in enumerate(script.characters):
+        if character.slug in state.masters and studio.folder.verify(state.masters[character.slug]):
+            continue
+        best: tuple[float, Artifact] | None = None
+        for attempt in range(1, state.max_attempts + 1):
+            art = Artifact.model_validate(
+                run_tool(render_master, {"character": character.slug, "seed": state.seed + 97 * i + attempt},
+                              state, config))
+            score = 10.0
+            if critic is not None:
+                verdict = critic.judge_image(studio.folder.path(art.path))
+                studio.folder.write_json(f"masters/{character.slug}_verdict.json", verdict.model_dump())
+                score = verdict.score
+            if best is None or score > best[0]:
+                best = (score, art)
+            if score >= state.critic_threshold:
+                break
+        masters[character.slug] = best[1]
+        studio.emit("cast", character=character.slug, score=best[0])
+    return Command(goto="direct", update={"masters": masters})
+
+
+def direct(state: ReelState, config: RunnableConfig) -> Command[Literal["tools", "critic", "music"]]:
+    """The Director's next step on the current take: tool calls, or 'ready' for the critic."""
+    script = script_of(state)
+    if state.shot > len(script.shots):
+        return Command(goto="music")
+    errors = [m for m in state.messages if isinstance(m, ToolMessage) and m.status == "error"]
+    if len(errors) > 1:
+        raise ReelgraphError(
+            f"shot {state.shot}: the Director's tool calls failed after a repair: {errors[-1].content}")
+    steps = sum(isinstance(m, AIMessage) for m in state.messages)
+    if steps >= MAX_STEPS_PER_TAKE:
+        raise ReelgraphError(f"shot {state.shot}: the Director took {steps} steps without finishing a take")
+    studio = Studio.from_config(config)
+    if not state.messages:
+        studio.emit("shot", shot=state.shot, attempt=state.attempt, of=len(script.shots))
+    message = make_director(studio.profile).direct(ShotBrief.from_state(state))
+    goto = "tools" if message.tool_calls else "critic"
+    return Command(goto=goto, update={"messages": [message]})
+
+
+def critic(state: ReelState, config: RunnableConfig) -> Command[Literal["direct", "commit"]]:
+    """Score the take; below the threshold with attempts left, the critique goes back to the Director."""
+    studio = Studio.from_config(config)
+    made = take_artifacts(state)
+    if "clip" not in made:
+        raise ReelgraphError(f"shot {state.shot} take {state.attempt}: the Director finished without a clip")
+    take = Take(shot=state.shot, attempt=state.attempt, requests=take_requests(state), keyframe=made.get("keyframe"),
+                clip=made["clip"])
+    if state.critic:
+        shot = script_of(state).shots[state.shot - 1]
+        prev = None
+        if shot.transition == "continuous" and state.done:
+            prev = decode_last_frame(studio.folder.path(state.done[-1].best.clip.path))
+        review = TakeReview(
+            clip=studio.folder.path(take.clip.path), shot=shot, width=state.width, height=state.height,
+            keyframe=studio.folder.path(take.keyframe.path) if take.keyframe else None,
+            masters={slug: studio.folder.path(a.path) for slug, a in state.masters.items()},
+            previous_last_frame=prev)
+        take.verdict = make_critic(studio.profile).judge(review)
+        studio.folder.write_json(f"shots/shot{state.shot:02d}/take{state.attempt}_verdict.json",
+                                 take.verdict.model_dump())
+        studio.emit("critic", shot=state.shot, attempt=state.attempt, score=take.verdict.score,
+                    defects=take.verdict.defects)
+    takes = [*state.takes, take]
+    passed = take.verdict is None or take.verdict.score >= state.critic_threshold
+    if passed or state.attempt >= state.max_attempts:
+        return Command(goto="commit", update={"takes": takes})
+    return Command(goto="direct", update={"takes": takes, "attempt": state.attempt + 1, "messages": CLEAR})
+
+
+def commit(state: ReelState, config: RunnableConfig) -> Command[Literal["direct", "music"]]:
+    """Keep the best take of the shot (the highest score; the earliest on a tie). A checkpoint boundary."""
+    studio = Studio.from_config(config)
+    best = max(state.takes, key=lambda t: (t.verdict.score if t.verdict else 0.0, -t.attempt))
+    result = ShotResult(shot=state.shot, kept=best.attempt, takes=state.takes)
+    studio.folder.write_json(f"shots/shot{state.shot:02d}/kept.json", result.model_dump())
+    done = [r for r in state.done if r.shot != state.shot] + [result]
+    done.sort(key=lambda r: r.shot)
+    studio.emit("commit", shot=state.shot, kept=best.attempt, attempts=len(state.takes),
+                score=best.verdict.score if best.verdict else None)
+    nxt = state.shot + 1
+    goto = "direct" if nxt <= len(script_of(state).shots) else "music"
+    return Command(goto=goto, update={"done": done, "shot": nxt, "attempt": 1, "takes": [], "messages": CLEAR})
+
+
+def music(state: ReelState, config: RunnableConfig) -> Command[Literal["voice"]]:
+    """The score, from the script's music brief, the length of the reel."""
+    studio = Studio.from_config(config)
+    studio.emit("music", status="start")
+    art = Artifact.model_validate(run_tool(compose_music, {"seed": state.seed}, state, config))
+    studio.emit("music", status="done", seconds=art.meta.get("seconds"))
+    return Command(goto="voice", update={"music": art})
+
+
+def voice(state: ReelState, config: RunnableConfig) -> Command[Literal["compose"]]:
+    """One voice track and one subtitle file per language, lines placed at their shots."""
+    studio = Studio.from_config(config)
+    voices, subs = {}, {}
+    for lang in script_of(state).languages:
+        studio.emit("voice", language=lang)
+        voices[lang], subs[lang] = build_voice_track(state, lang, config)
+    return Command(goto="compose", update={"voices": voices, "subtitles": subs})
+
+
+def compose(state: ReelState, config: RunnableConfig) -> Command[Literal["__end__"]]:
+    """Cut, mix and mux the reels; write the run summary."""
+    studio = Studio.from_config(config)
+    studio.emit("compose", status="start")
+    payload = run_tool(compose_reel, {}, state, config)
+    reels = {k: Artifact.model_validate(v) for k, v in payload["reels"].items()}
+    final = Artifact.model_validate(payload["final"])
+    studio.emit("compose", status="done", reels=sorted(reels))
+    return Command(goto=END, update={"reels": reels, "final": final})
+
+
+def build_graph(config: dict[str, Any] | None = None, *, checkpointer: Any = None) -> Any:
+    """The compiled reel graph. `config` is accepted for symmetry with LangGraph's graph factories (unused)."""
+    builder = StateGraph(ReelState, input_schema=ReelRequest, context_schema=None)
+    builder.add_node("plan", plan)
+    builder.add_node("cast", cast)
+    builder.add_node("direct", direct)
+    builder.add_node("tools", ToolNode(SHOT_TOOLS, handle_tool_errors=(ToolException, ValidationError)))
+    builder.add_node("critic", critic)
+    builder.add_node("commit", commit)
+    builder.add_node("music", music)
+    builder.add_node("voice", voice)
+    builder.add_node("compose", compose)
+    builder.add_edge(START, "plan")
+    builder.add_edge("tools", "direct")
+    return builder.compile(checkpointer=checkpointer, name="reelgraph")
+
+
+graph = build_graph()
+"""The compiled graph without a checkpointer (LangGraph Studio / `langgraph dev` brings its own)."""
+
+__all__ = ["Settings", "build_graph", "graph"]

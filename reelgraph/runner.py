@@ -1,0 +1,170 @@
+"""Start, resume and summarise runs: the graph with LangGraph's SQLite checkpointer in the run folder.
+
+Checkpoints are written synchronously (durability="sync") so a run killed at any moment resumes at the last finished
+step; `thread_id` is the run id stored in run.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from reelgraph.config import load_profile
+from reelgraph.errors import ReelgraphError, UsageError
+from reelgraph.run_folder import RunFolder
+from reelgraph.state import ReelRequest, ReelState
+
+RUN_FILE = "run.json"
+EventSink = Callable[[str, Any], None]
+
+
+def validation_message(e: ValidationError) -> str:
+    """One line naming the first bad field."""
+    err = e.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "input"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{where}: {msg}"
+
+
+def parse_request(**fields: Any) -> ReelRequest:
+    try:
+        return ReelRequest.model_validate(fields)
+    except ValidationError as e:
+        raise UsageError(validation_message(e)) from None
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse an --out that is a file, cannot be created, or is not writable, before anything is written."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r} is a file, not a folder")
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {str(out)!r}: folder {str(probe)!r} is not writable")
+
+
+@contextmanager
+def checkpointer(out: Path) -> Iterator[Any]:
+    """LangGraph's SQLite checkpointer on the run folder's checkpoints.sqlite."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    conn = sqlite3.connect(str(out / RunFolder.CHECKPOINTS), check_same_thread=False)
+    try:
+        saver = SqliteSaver(conn)
+        saver.setup()
+        yield saver
+    except sqlite3.DatabaseError as e:
+        raise ReelgraphError(f"checkpoint database {out / RunFolder.CHECKPOINTS} is unreadable: {e}") from e
+    finally:
+        conn.close()
+
+
+def run_config(out: Path, run: dict[str, Any]) -> dict[str, Any]:
+    return {"configurable": {"thread_id": run["run_id"], "out_dir": str(out), "profile": run["profile"]},
+            "recursion_limit": 10_000}
+
+
+def read_run(out: Path) -> dict[str, Any]:
+    path = out / RUN_FILE
+    if not path.is_file():
+        raise UsageError(f"{str(out)!r} holds no run (no {RUN_FILE}); start one with `reelgraph generate`")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ReelgraphError(f"{path} is damaged: {e}") from e
+
+
+def new_run(request: ReelRequest, out: Path, profile: str = "animatic") -> dict[str, Any]:
+    """Validate everything, then create the run folder and run.json. Refuses a folder that already holds a run."""
+    check_out_dir(out)
+    prof = load_profile(profile)
+    if (out / RUN_FILE).exists():
+        raise UsageError(f"{str(out)!r} already holds a run: `reelgraph resume --out {out}` or choose another --out")
+    from reelgraph.tools.backends.registry import get_backend
+
+    speech = get_backend("speech", prof)
+    silent = [lang for lang in request.languages if not speech.voices(lang)]
+    if silent:
+        raise UsageError(f"no voice for {silent} in the {prof.speech.backend!r} speech backend")
+    out.mkdir(parents=True, exist_ok=True)
+    profile_ref = str(Path(profile).resolve()) if profile != "animatic" else "animatic"
+    run = {"run_id": f"reel-{uuid.uuid4().hex[:12]}", "created": time.time(), "profile": profile_ref,
+           "request": request.model_dump()}
+    RunFolder(out).write_json(RUN_FILE, run)
+    return run
+
+
+def execute(out: Path, run: dict[str, Any], graph_input: Any, on_event: EventSink | None = None) -> ReelState:
+    """Stream the graph to its end (or the next interrupt), checkpointing every step synchronously."""
+    from reelgraph.graph import build_graph
+
+    with checkpointer(out) as saver:
+        graph = build_graph(checkpointer=saver)
+        config = run_config(out, run)
+        for mode, chunk in graph.stream(graph_input, config, stream_mode=["updates", "custom"], durability="sync"):
+            if on_event:
+                on_event(mode, chunk)
+        values = graph.get_state(config).values
+    state = ReelState.model_validate(values)
+    write_summary(out, state)
+    return state
+
+
+def generate(request: ReelRequest, out: Path, profile: str = "animatic",
+             on_event: EventSink | None = None) -> ReelState:
+    """A new run from a request, to a finished reel."""
+    run = new_run(request, out, profile)
+    return execute(out, run, request.model_dump(), on_event)
+
+
+def resume(out: Path, on_event: EventSink | None = None) -> tuple[ReelState, bool]:
+    """Continue a run where it stopped. Returns the state and whether anything was left to do."""
+    run = read_run(out)
+    from reelgraph.graph import build_graph
+
+    with checkpointer(out) as saver:
+        snapshot = build_graph(checkpointer=saver).get_state(run_config(out, run))
+    if not snapshot.values:
+        return execute(out, run, run["request"], on_event), True
+    if not snapshot.next:
+        return ReelState.model_validate(snapshot.values), False
+    return execute(out, run, None, on_event), True
+
+
+def stage_times(out: Path) -> dict[str, float]:
+    """Seconds per stage from the run's event log (time between consecutive events, charged to the later one)."""
+    path = out / "events.jsonl"
+    if not path.exists():
+        return {}
+    events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    times: dict[str, float] = {}
+    for prev, ev in zip(events, events[1:], strict=False):
+        stage = {"tool": "shots", "shot": "shots", "critic": "shots", "commit": "shots"}.get(ev["stage"], ev["stage"])
+        times[stage] = times.get(stage, 0.0) + max(0.0, ev["t"] - prev["t"])
+    return {k: round(v, 3) for k, v in times.items()}
+
+
+def write_summary(out: Path, state: ReelState) -> dict[str, Any]:
+    """summary.json: per shot the kept take, attempts and scores; the reels; time per stage."""
+    summary = {
+        "title": state.script.title if state.script else None,
+        "finished": state.final is not None,
+        "shots": [{"shot": r.shot, "kept": r.kept, "attempts": len(r.takes),
+                   "scores": [t.verdict.score if t.verdict else None for t in r.takes],
+                   "defects": r.best.verdict.defects if r.best.verdict else []} for r in state.done],
+        "reels": {k: v.path for k, v in state.reels.items()},
+        "final": state.final.path if state.final else None,
+        "stage_seconds": stage_times(out),
+    }
+    RunFolder(out).write_json("summary.json", summary)
+    return summary

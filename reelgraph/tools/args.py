@@ -1,0 +1,76 @@
+"""Argument schemas of the studio's tools: what a Director (template or LLM) may ask for, bounded and validated.
+
+No argument names a file: tools derive every path from the run state, so a tool call cannot reach outside the run.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from langgraph.prebuilt import InjectedState
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from reelgraph.state import SLUG, Camera, Framing, Lighting, _clean_text
+
+Seed = Annotated[int, Field(default=0, ge=0, le=2**31 - 1, description="random seed")]
+Prompt = Annotated[str, Field(min_length=1, max_length=600, description="what the picture shows, in words")]
+
+
+class ToolArgs(BaseModel):
+    """Base of every tool's arguments; `state` is injected by the graph and never visible to the model."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    state: Annotated[Any, InjectedState] = None
+
+    @field_validator("prompt", "setting", mode="before", check_fields=False)
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return _clean_text(v) if isinstance(v, str) else v
+
+
+class MasterArgs(ToolArgs):
+    """Draw the reference portrait ("master") of one character of the bible."""
+
+    character: str = Field(pattern=SLUG, description="slug of the character")
+    seed: Seed
+
+
+class KeyframeArgs(ToolArgs):
+    """Draw the keyframe of the current shot's take."""
+
+    prompt: Prompt
+    setting: str = Field(min_length=1, max_length=200, description="where the shot happens")
+    characters: list[Annotated[str, Field(pattern=SLUG)]] = Field(
+        default_factory=list, max_length=6, description="slugs of characters in frame")
+    lighting: Lighting = "day"
+    framing: Framing = "medium"
+    exposure: float = Field(default=0.0, ge=-3.0, le=3.0, description="exposure change in EV stops")
+    seed: Seed
+
+
+class MotionArgs(ToolArgs):
+    """Animate the current take: from its keyframe (image→video) or from the previous shot's last frame."""
+
+    prompt: Prompt
+    camera: Camera = "static"
+    seed: Seed
+
+
+class MusicArgs(ToolArgs):
+    """Score the whole reel from the script's music brief."""
+
+    seed: Seed
+
+
+class SpeechArgs(ToolArgs):
+    """Speak one shot's voice-over in one language."""
+
+    shot: int = Field(ge=1, le=24)
+    language: str = Field(min_length=2, max_length=8)
+
+
+class ComposeArgs(ToolArgs):
+    """Cut the kept takes together and mix music and voice, one reel per language."""
+
+    fade_seconds: float = Field(default=0.5, ge=0.0, le=2.0, description="length of fades at 'fade' transitions")

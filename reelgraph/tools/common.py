@@ -1,0 +1,67 @@
+"""Helpers shared by the tools: reading the injected state, naming take files, calling a tool from a node."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+
+from reelgraph.errors import BackendError
+from reelgraph.state import Artifact, ReelState, Script, Shot
+
+
+def as_state(state: Any) -> ReelState:
+    """The graph state as a ReelState, whether injected as a model or a dict."""
+    if isinstance(state, ReelState):
+        return state
+    if isinstance(state, dict):
+        return ReelState.model_validate(state)
+    raise BackendError("this tool runs inside the reel graph (no state was injected)")
+
+
+def script_of(state: ReelState) -> Script:
+    if state.script is None:
+        raise BackendError("no script yet: plan the reel first")
+    return state.script
+
+
+def current_shot(state: ReelState) -> Shot:
+    script = script_of(state)
+    if not 1 <= state.shot <= len(script.shots):
+        raise BackendError(f"no shot {state.shot} in the script")
+    return script.shots[state.shot - 1]
+
+
+def take_artifacts(state: ReelState) -> dict[str, Artifact]:
+    """The artifacts (by kind) that tools made for the current take, read from the take's tool messages."""
+    found: dict[str, Artifact] = {}
+    for msg in state.messages:
+        if isinstance(msg, ToolMessage) and msg.status != "error" and isinstance(msg.artifact, dict):
+            art = Artifact.model_validate(msg.artifact)
+            if art.meta.get("shot") == state.shot and art.meta.get("attempt") == state.attempt:
+                found[art.kind] = art
+    return found
+
+
+def take_requests(state: ReelState) -> list[dict[str, Any]]:
+    """The tool calls the Director made for the current take (name and arguments)."""
+    return [{"name": c["name"], "args": c["args"]} for m in state.messages if isinstance(m, AIMessage)
+            for c in m.tool_calls]
+
+
+def take_path(shot: int, attempt: int, suffix: str) -> str:
+    """Relative path of a take's file, e.g. shots/shot03/take2_key.png."""
+    return f"shots/shot{shot:02d}/take{attempt}{suffix}"
+
+
+def run_tool(tool: BaseTool, args: dict[str, Any], state: Any, config: RunnableConfig | None) -> Any:
+    """Call a tool the way the graph's tool node does (a tool call) and return its artifact payload, or raise."""
+    call = {"type": "tool_call", "name": tool.name, "id": f"node-{uuid.uuid4().hex[:8]}",
+            "args": {**args, "state": state}}
+    msg = tool.invoke(call, config)
+    if not isinstance(msg, ToolMessage) or msg.status == "error" or not msg.artifact:
+        raise BackendError(f"{tool.name} failed: {getattr(msg, 'content', msg)}")
+    return msg.artifact
