@@ -59,6 +59,7 @@ def cast(state: ReelState, config: RunnableConfig) -> Command[Literal["direct"]]
     script = script_of(state)
     critic = make_critic(studio.profile) if state.critic else None
     masters: dict[str, Artifact] = {}
+    studio.emit("cast", status="start")
     for i, character in enumerate(script.characters):
         if character.slug in state.masters and studio.folder.verify(state.masters[character.slug]):
             continue

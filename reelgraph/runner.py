@@ -6,18 +6,18 @@ step; `thread_id` is the run id stored in run.json.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from reelgraph.checkpoints import sqlite_checkpointer
 from reelgraph.config import load_profile
 from reelgraph.errors import ReelgraphError, UsageError
 from reelgraph.run_folder import RunFolder
@@ -42,31 +42,32 @@ def parse_request(**fields: Any) -> ReelRequest:
         raise UsageError(validation_message(e)) from None
 
 
-def check_out_dir(out: Path) -> None:
-    """Refuse an --out that is a file, cannot be created, or is not writable, before anything is written."""
+def make_out_dir(out: Path) -> None:
+    """Create --out and prove it writable; refuse a file, or a folder that cannot be written (removing what we made)."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {str(out)!r} is a file, not a folder")
-    probe = out
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {str(out)!r}: folder {str(probe)!r} is not writable")
-
-
-@contextmanager
-def checkpointer(out: Path) -> Iterator[Any]:
-    """LangGraph's SQLite checkpointer on the run folder's checkpoints.sqlite."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
-    conn = sqlite3.connect(str(out / RunFolder.CHECKPOINTS), check_same_thread=False)
+    existing = out
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"--out {str(out)!r}: {str(existing)!r} is a file, not a folder")
     try:
-        saver = SqliteSaver(conn)
-        saver.setup()
-        yield saver
-    except sqlite3.DatabaseError as e:
-        raise ReelgraphError(f"checkpoint database {out / RunFolder.CHECKPOINTS} is unreadable: {e}") from e
-    finally:
-        conn.close()
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        made = out
+        while made != existing and made.exists():
+            with contextlib.suppress(OSError):
+                made.rmdir()
+            made = made.parent
+        raise UsageError(f"--out {str(out)!r}: folder {str(existing)!r} is not writable ({e.strerror})") from None
+
+
+def checkpointer(out: Path) -> Any:
+    """The run's checkpointer: LangGraph's SQLite saver on the run folder's checkpoints.sqlite."""
+    return sqlite_checkpointer(out / RunFolder.CHECKPOINTS)
 
 
 def run_config(out: Path, run: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +87,8 @@ def read_run(out: Path) -> dict[str, Any]:
 
 def new_run(request: ReelRequest, out: Path, profile: str = "animatic") -> dict[str, Any]:
     """Validate everything, then create the run folder and run.json. Refuses a folder that already holds a run."""
-    check_out_dir(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r} is a file, not a folder")
     prof = load_profile(profile)
     if (out / RUN_FILE).exists():
         raise UsageError(f"{str(out)!r} already holds a run: `reelgraph resume --out {out}` or choose another --out")
@@ -96,7 +98,7 @@ def new_run(request: ReelRequest, out: Path, profile: str = "animatic") -> dict[
     silent = [lang for lang in request.languages if not speech.voices(lang)]
     if silent:
         raise UsageError(f"no voice for {silent} in the {prof.speech.backend!r} speech backend")
-    out.mkdir(parents=True, exist_ok=True)
+    make_out_dir(out)
     profile_ref = str(Path(profile).resolve()) if profile != "animatic" else "animatic"
     run = {"run_id": f"reel-{uuid.uuid4().hex[:12]}", "created": time.time(), "profile": profile_ref,
            "request": request.model_dump()}
@@ -142,15 +144,15 @@ def resume(out: Path, on_event: EventSink | None = None) -> tuple[ReelState, boo
 
 
 def stage_times(out: Path) -> dict[str, float]:
-    """Seconds per stage from the run's event log (time between consecutive events, charged to the later one)."""
+    """Seconds per stage from the run's event log (the time after each event is charged to its stage)."""
     path = out / "events.jsonl"
     if not path.exists():
         return {}
     events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     times: dict[str, float] = {}
-    for prev, ev in zip(events, events[1:], strict=False):
+    for ev, nxt in zip(events, events[1:], strict=False):
         stage = {"tool": "shots", "shot": "shots", "critic": "shots", "commit": "shots"}.get(ev["stage"], ev["stage"])
-        times[stage] = times.get(stage, 0.0) + max(0.0, ev["t"] - prev["t"])
+        times[stage] = times.get(stage, 0.0) + max(0.0, nxt["t"] - ev["t"])
     return {k: round(v, 3) for k, v in times.items()}
 
 

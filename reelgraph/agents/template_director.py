@@ -121,7 +121,7 @@ def _setting(prompt: str) -> str:
 
 def _lighting(prompt: str, stage: str) -> str:
     low = prompt.lower()
-    if stage == "conflict" and any(w in low for w in DARK_WORDS):
+    if stage not in ("establish", "end") and any(w in low for w in DARK_WORDS):
         return "darkness"
     if "storm" in low or "rain" in low:
         return "storm" if stage in ("conflict", "journey", "meet") else "dusk"
@@ -214,7 +214,10 @@ class TemplateDirector:
         change: dict[str, Any] = {"exposure": 0.0}
         words: list[str] = []
         for verdict in brief.verdicts:
+            exposure_wrong = {"underexposed", "overexposed"} & set(verdict.defects)
             for defect in verdict.defects:
+                if exposure_wrong and defect == "low_contrast":
+                    continue  # flat because of the exposure: fix that first
                 rev = REVISIONS.get(defect, {})
                 for key, value in rev.items():
                     if key == "exposure":

@@ -389,7 +389,7 @@ class MemoryPlanner:
                             tiled_overrides={e.footprint.name: e.tiled for e in entries})
         def shrink(e: _Entry) -> int:
             new = MODES.index(plans[e.footprint.name].mode)
-            return -99 if e.plan is None else MODES.index(e.plan.mode) - new
+            return 99 if e.plan is None else MODES.index(e.plan.mode) - new
 
         # place the pipelines that shrink first (new ones last), so the card never holds old and new placements
         for e in sorted(entries, key=shrink):

@@ -7,6 +7,7 @@ move stays inside the picture. Frames stream to ffmpeg one by one; nothing holds
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,16 +31,17 @@ class Move:
     zoom: float
     px: float = 0.0  # -1 left .. +1 right
     py: float = 0.0  # -1 up .. +1 down
+    lead: bool = False  # zoom in early to make room for the pan to travel
 
 
 MOVES: dict[str, Move] = {
     "static": Move(0.045, 0.35, -0.2),  # a slow breathing push with a slight drift: alive, never frozen
     "push_in": Move(0.2),
     "pull_out": Move(-0.16),
-    "pan_left": Move(0.2, -1.0),
-    "pan_right": Move(0.2, 1.0),
-    "tilt_up": Move(0.2, 0.0, -1.0),
-    "tilt_down": Move(0.2, 0.0, 1.0),
+    "pan_left": Move(0.2, -1.0, lead=True),
+    "pan_right": Move(0.2, 1.0, lead=True),
+    "tilt_up": Move(0.2, 0.0, -1.0, lead=True),
+    "tilt_down": Move(0.2, 0.0, 1.0, lead=True),
 }
 
 
@@ -49,6 +51,12 @@ def ease(t: float) -> float:
     return t * t * t * (t * (6 * t - 15) + 10)
 
 
+def drift(t: float) -> float:
+    """Sine ease: gentle ends but moving almost all the time (the static camera's breathing)."""
+    t = min(1.0, max(0.0, t))
+    return 0.5 - 0.5 * math.cos(math.pi * t)
+
+
 def frame_count(motion: MotionSpec) -> int:
     """Frames of a clip: round(seconds x fps), at least one."""
     return max(1, round(motion.seconds * motion.fps))
@@ -56,8 +64,7 @@ def frame_count(motion: MotionSpec) -> int:
 
 def view(move: Move, p: float, w: int, h: int) -> Rect:
     """The part of the frame the camera sees at progress p (0: the whole frame, exactly)."""
-    panning = bool(move.px or move.py)
-    z = move.zoom * ((1 - (1 - p) ** 2) if panning else p)  # a pan zooms in early to make room to travel
+    z = move.zoom * ((1 - (1 - p) ** 2) if move.lead else p)
     s = 1.0 - z
     cx = w / 2 + move.px * z * w / 2 * p
     cy = h / 2 + move.py * z * h / 2 * p
@@ -75,17 +82,16 @@ class Plate:
     def _padded(self, a: np.ndarray) -> Image.Image:
         pad = ((self.py, self.py), (self.px, self.px), (0, 0))
         mirror = Image.fromarray(np.pad(a, pad, mode="reflect"))
-        small = mirror.reduce(8).filter(ImageFilter.GaussianBlur(3))
-        soft = np.asarray(small.resize(mirror.size, Image.Resampling.BILINEAR), dtype=np.float32)
-        ys = np.clip(np.minimum(np.arange(mirror.height) - self.py, self.py + self.h - 1 - np.arange(mirror.height)),
-                     None, 0)
-        xs = np.clip(np.minimum(np.arange(mirror.width) - self.px, self.px + self.w - 1 - np.arange(mirror.width)),
-                     None, 0)
+        soft = mirror.reduce(8).filter(ImageFilter.GaussianBlur(3)).resize(mirror.size, Image.Resampling.BILINEAR)
+        ys = np.arange(mirror.height, dtype=np.float32)
+        xs = np.arange(mirror.width, dtype=np.float32)
+        ys = np.minimum(np.minimum(ys - self.py, self.py + self.h - 1 - ys), 0)  # 0 inside, -distance outside
+        xs = np.minimum(np.minimum(xs - self.px, self.px + self.w - 1 - xs), 0)
         feather = max(2.0, 0.35 * min(self.px, self.py))
-        mask = np.clip(1 + np.minimum(ys[:, None], xs[None, :]) / feather, 0, 1)[..., None]  # 1 inside the picture
-        out = np.asarray(mirror, dtype=np.float32) * mask + soft * (1 - mask)
-        out[self.py:self.py + self.h, self.px:self.px + self.w] = a  # the picture itself stays exact
-        return Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8))
+        mask = np.clip(255 * (1 + np.minimum(ys[:, None], xs[None, :]) / feather), 0, 255).astype(np.uint8)
+        plate = Image.composite(mirror, soft, Image.fromarray(mask))
+        plate.paste(Image.fromarray(a), (self.px, self.py))  # the picture itself stays exact
+        return plate
 
     def render(self, rect: Rect) -> Image.Image:
         x0, y0, x1, y1 = rect
@@ -118,8 +124,9 @@ def _progress(i: int, n: int) -> float:
 
 
 def _camera_frames(plate: Plate, move: Move, n: int) -> Iterator[np.ndarray]:
+    curve = drift if move is MOVES["static"] else ease
     for i in range(n):
-        p = ease(_progress(i, n)) if n > 1 else 0.0
+        p = curve(_progress(i, n)) if n > 1 else 0.0
         yield np.asarray(plate.render(view(move, p, plate.w, plate.h)))
 
 
