@@ -101,7 +101,7 @@ def mix_reel(picture: Path, music: Path, voice: Path, subtitles: Path, language_
     subs = ffmpeg.input(str(subtitles), format="srt", sub_charenc="UTF-8")["s"]
     stream = ffmpeg.output(
         video, audio, subs, str(out), vcodec="copy", acodec="aac", audio_bitrate="160k", ar=AUDIO_RATE, ac=2,
-        scodec="mov_text", shortest=None, movflags="+faststart", format="mp4",
+        scodec="mov_text", movflags="+faststart", format="mp4",
         **{"metadata:s:a:0": f"language={language_iso3}", "metadata:s:s:0": f"language={language_iso3}"},
         **BITEXACT)
     run(stream, timeout=timeout, what=f"mixing the {language_iso3} reel")

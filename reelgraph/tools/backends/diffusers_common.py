@@ -130,7 +130,7 @@ def load_pipeline(root: Path, dtype: Any) -> Any:
     from diffusers import DiffusionPipeline
 
     try:
-        return DiffusionPipeline.from_pretrained(str(root), torch_dtype=dtype, local_files_only=True)
+        return DiffusionPipeline.from_pretrained(str(root), dtype=dtype, local_files_only=True)
     except Exception as e:
         raise _fail(root, f"loading {pipeline_class_name(root)} failed: {type(e).__name__}: {e}") from e
 

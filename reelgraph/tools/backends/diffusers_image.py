@@ -58,7 +58,8 @@ def keyframe_prompt(spec: KeyframeSpec, *, edit: bool = False) -> str:
     """The prompt of a keyframe from the spec's structured fields (`edit`: phrased as an edit of the reference)."""
     cast = "; ".join(describe_character(c) for c in spec.characters)
     light = LIGHTING.get(spec.lighting, spec.lighting) + exposure_words(spec.exposure)
-    scene = f"{FRAMING.get(spec.framing, spec.framing)}. {spec.prompt.rstrip('.')}. Setting: {spec.setting}. Lighting: {light}."
+    framing = FRAMING.get(spec.framing, spec.framing)
+    scene = f"{framing}. {spec.prompt.rstrip('.')}. Setting: {spec.setting}. Lighting: {light}."
     if edit and spec.characters:
         return (f"Keep the character{'s' if len(spec.characters) > 1 else ''} from the reference exactly the same "
                 f"(face, hair, build, clothes) and place them in this scene: {scene} Characters: {cast}.")
@@ -187,6 +188,9 @@ class DiffusersImageBackend(DiffusersBackend):
         extra: dict[str, Any] = {"image": ref}
         if self.ref_mode == "img2img":
             extra["strength"] = float(self.opts["strength"])
+            if int(self.steps * (1 - extra["strength"])) == 0 and extra["strength"] < 1:
+                log.warning("image: strength %.2f of %d steps starts from pure noise: the master is not used "
+                            "(lower strength or more steps)", extra["strength"], self.steps)
         image = self._generate(self.ref_pipe, keyframe_prompt(spec, edit=self.ref_mode == "edit"), width=width,
                                height=height, seed=spec.seed, what="keyframe", **extra)
         self.last_meta.update(conditioning=self.ref_mode, reference_pipeline=type(self.ref_pipe).__name__,

@@ -166,7 +166,8 @@ class DiffusersVideoBackend(DiffusersBackend):
 
     def _render(self, first: Image.Image, last: Image.Image | None, motion: MotionSpec, out: Path) -> MediaInfo:
         if motion.seconds <= 0 or motion.fps <= 0 or motion.width < 2 or motion.height < 2:
-            raise BackendError(f"video: bad motion {motion.seconds} s, {motion.fps} fps, {motion.width}x{motion.height}")
+            raise BackendError(f"video: bad motion {motion.seconds} s, {motion.fps} fps, "
+                               f"{motion.width}x{motion.height}")
         t_start = time.perf_counter()
         pipe = self.pipe
         unit = int(getattr(pipe, "vae_scale_factor_spatial", 8)) * 2

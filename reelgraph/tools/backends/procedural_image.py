@@ -25,6 +25,8 @@ from reelgraph.tools.backends.base import KeyframeSpec
 RGB = tuple[int, int, int]
 SS = 2  # supersampling factor
 DARKNESS_LUMA = 17.0  # mean luma a 'darkness' keyframe is metered to (before exposure)
+MIN_LUMA = 60.0  # auto-exposure floor of every other lighting (night stays dark blue, never murky)
+KEY_LIGHT = 0.65  # how much a key light lifts the characters out of the ambient tint (0: none, 1: white light)
 MASTER_BG: tuple[RGB, RGB] = ((214, 214, 218), (172, 172, 180))
 SPACE_SKY: tuple[RGB, RGB] = ((2, 3, 10), (14, 16, 34))
 
@@ -389,7 +391,13 @@ class Scene:
     rng: random.Random
 
     def lit(self, c: RGB) -> RGB:
+        """A surface colour under the ambient light."""
         a = self.light.ambient
+        return min(255, round(c[0] * a[0])), min(255, round(c[1] * a[1])), min(255, round(c[2] * a[2]))
+
+    def key(self, c: RGB) -> RGB:
+        """A character's colour under the key light: the ambient tint, softened so the look stays readable."""
+        a = [k + (1.0 - k) * KEY_LIGHT for k in self.light.ambient]
         return min(255, round(c[0] * a[0])), min(255, round(c[1] * a[1])), min(255, round(c[2] * a[2]))
 
     def has(self, pattern: str) -> bool:
@@ -734,11 +742,13 @@ def _layout(looks: list[Look], w: int, h: int, framing: str) -> list[tuple[float
 
 
 def _meter(img: Image.Image, lighting: str, exposure: float) -> Image.Image:
-    """Meter 'darkness' down to near-black, then apply the exposure gain 2**EV with clipping."""
+    """Meter 'darkness' down to near-black and lift murky frames to a floor, then apply the gain 2**EV (clipped)."""
     gain = 2.0 ** max(-3.0, min(3.0, float(exposure)))
+    luma = float(np.asarray(img.reduce(4).convert("L"), dtype=np.float32).mean())
     if lighting == "darkness":
-        luma = float(np.asarray(img.reduce(4).convert("L"), dtype=np.float32).mean())
         gain *= DARKNESS_LUMA / max(luma, 1.0)
+    elif luma < MIN_LUMA:
+        gain *= min(3.0, MIN_LUMA / max(luma, 1.0))
     if abs(gain - 1.0) < 1e-6:
         return img
     lut = [min(255, round(i * gain)) for i in range(256)]
@@ -780,7 +790,7 @@ class ProceduralImageBackend:
                 sc.d.ellipse([cx - half, top + fh - 0.025 * fh, cx + half, top + fh + 0.03 * fh],
                              fill=_shade(sc.lit(GROUND[sc.kind][1]), 0.6))
         for lk, (cx, top, fh) in zip(looks, _layout(looks, w, h, spec.framing), strict=True):
-            draw_character(sc.d, lk, cx, top, fh, sc.lit)
+            draw_character(sc.d, lk, cx, top, fh, sc.key)
         _weather(sc)
         return _meter(sc.img.reduce(SS), spec.lighting, spec.exposure)
 

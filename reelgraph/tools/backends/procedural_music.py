@@ -193,6 +193,7 @@ class Voices:
         self.grid, self.feel, self.rng = grid, feel, rng
         self.bar_n = round(grid.bar * SR)
         self.arp_order = rng.permutation(4)
+        self.pad_low = 50 + int(rng.integers(0, 5))  # the seed also moves the pad's register a little
         self.sounds = self._sounds()
 
     def pad(self, chord: list[int]) -> np.ndarray:
@@ -200,7 +201,7 @@ class Voices:
         n = self.bar_n + release
         left = np.zeros(n, dtype=np.float32)
         right = np.zeros(n, dtype=np.float32)
-        for note in voicing(chord, 52):
+        for note in voicing(chord, self.pad_low):
             f = midi_hz(note)
             left += sine(f * 0.9975, n) + 0.3 * sine(2 * f, n)
             right += sine(f * 1.0025, n) + 0.3 * sine(2.003 * f, n)
@@ -298,51 +299,74 @@ def parts_of(instrumentation: list[str]) -> list[str]:
     return parts or ["pad"]
 
 
-def place(dst: np.ndarray, seg: np.ndarray, start: int, gain: float) -> None:
+def place(dst: np.ndarray, seg: np.ndarray, start: int) -> None:
     """Overlap-add a stereo segment into `dst` at `start`, cut at its end."""
     end = min(dst.shape[1], start + seg.shape[1])
     if end > start:
-        dst[:, start:end] += seg[:, : end - start] * gain
+        dst[:, start:end] += seg[:, : end - start]
 
 
-def master_envelope(n: int, total: float) -> np.ndarray:
-    """A gentle crescendo, a 10 ms fade-in, and a raised-cosine fade-out that is exactly 0 on the last sample."""
-    env = np.linspace(0.75, 1.0, n, dtype=np.float32)
+def combine(segments: list[np.ndarray], gain: float) -> np.ndarray:
+    """Sum stereo segments of different lengths, times `gain`."""
+    out = np.zeros((2, max(s.shape[1] for s in segments)), dtype=np.float32)
+    for seg in segments:
+        out[:, : seg.shape[1]] += seg
+    out *= gain
+    return out
+
+
+def fade_ends(mix: np.ndarray, seconds: float) -> None:
+    """In place: a 10 ms fade-in, and a raised-cosine fade-out that is exactly 0 on the last sample."""
+    n = mix.shape[1]
     fade_in = min(n, int(0.01 * SR))
-    env[:fade_in] *= np.linspace(0, 1, fade_in, dtype=np.float32)
-    fade = max(1, min(n, int(min(6.0, 0.2 * total) * SR)))
-    env[n - fade :] *= np.cos(np.linspace(0, np.pi / 2, fade, dtype=np.float32)) ** 2
-    env[-1] = 0.0
-    return env
+    mix[:, :fade_in] *= np.linspace(0, 1, fade_in, dtype=np.float32)
+    fade = max(1, min(n, int(min(6.0, 0.2 * seconds) * SR)))
+    mix[:, n - fade :] *= np.cos(np.linspace(0, np.pi / 2, fade, dtype=np.float32)) ** 2
+    mix[:, -1] = 0.0
 
 
 def render(brief: MusicBrief, seconds: float, seed: int) -> tuple[np.ndarray, list[str]]:
-    """The score as (2, n) float32 in [-PEAK, PEAK], and the parts it used."""
+    """The score as (2, n) float32 with peak PEAK, and the parts it used.
+
+    Parts enter in build order (stage k plays parts[:k + 1]); each (stage, chord) bar is mixed and gently
+    saturated once, then overlap-added along the grid.
+    """
     n = round(seconds * SR)
     tonic, mode = parse_key(brief.key)
     feel = FEELS[brief.mood]
     progression = [parse_chord(r, tonic, mode) for r in (feel.major if mode == "major" else feel.minor).split()]
     grid = Grid(brief.tempo_bpm)
-    rng = np.random.default_rng(seed)
-    voices = Voices(grid, feel, rng)
+    voices = Voices(grid, feel, np.random.default_rng(seed))
     parts = parts_of(brief.instrumentation)
     bars = max(1, math.ceil(n / (grid.bar * SR)))
+    bar_parts = {p: [LEVELS[p] * getattr(voices, p)(chord) for chord in progression] for p in parts}
+    full = [combine([bar_parts[p][c] for p in parts], 1.0) for c in range(len(progression))]
+    drive = 1.6 / max(float(np.abs(f).max()) for f in full)
+    entrances = [round(ENTRANCES[k] * bars) for k in range(len(parts))]
+    blocks: dict[tuple[int, int], np.ndarray] = {}
     mix = np.zeros((2, n), dtype=np.float32)
-    for order, part in enumerate(parts):
-        render_bar = getattr(voices, part)
-        segments = [render_bar(chord) for chord in progression]
-        first = round(ENTRANCES[order] * bars)
-        for bar in range(first, bars):
-            gain = LEVELS[part] * float(rng.uniform(0.92, 1.0))
-            place(mix, segments[bar % len(segments)], grid.sample(bar), gain)
-    peak = float(np.abs(mix).max())
-    if peak > 0:
-        mix = np.tanh(1.6 * mix / peak)
-    mix *= master_envelope(n, seconds)
-    peak = float(np.abs(mix).max())
+    for bar in range(bars):
+        stage = max(k for k, first in enumerate(entrances) if first <= bar)
+        key = (stage, bar % len(progression))
+        if key not in blocks:
+            swell = 0.85 + 0.15 * stage / max(1, len(parts) - 1)  # the build also grows a little louder
+            block = combine([bar_parts[p][key[1]] for p in parts[: stage + 1]], drive)
+            blocks[key] = np.tanh(block) * swell
+        place(mix, blocks[key], grid.sample(bar))
+    fade_ends(mix, seconds)
+    peak = max(float(mix.max()), -float(mix.min()))
     if peak == 0:
         raise BackendError(f"procedural music of {seconds} s came out silent")
-    return mix * (PEAK / peak), parts
+    mix *= PEAK / peak
+    return mix, parts
+
+
+def to_pcm16(mix: np.ndarray) -> np.ndarray:
+    """(2, n) float in [-1, 1] -> (n, 2) int16, without a float temporary of the whole score."""
+    pcm = np.empty((mix.shape[1], 2), dtype=np.int16)
+    for ch in range(2):
+        pcm[:, ch] = np.rint(mix[ch] * 32767)
+    return pcm
 
 
 class ProceduralMusicBackend:
@@ -358,7 +382,7 @@ class ProceduralMusicBackend:
         if not (math.isfinite(seconds) and 0 < seconds <= MAX_SECONDS) or round(seconds * SR) < 1:
             raise BackendError(f"music length {seconds!r} s is not in (0, {MAX_SECONDS:g}] s")
         mix, parts = render(brief, seconds, seed)
-        pcm = np.round(mix.T * 32767).astype(np.int16)
+        pcm = to_pcm16(mix)
         sf.write(str(out), pcm, SR, subtype="PCM_16", format="WAV")
         return MediaInfo(
             meta={

@@ -21,6 +21,7 @@ from reelgraph.media.ffmpeg import encode_frames
 from reelgraph.tools.backends.base import MediaInfo, MotionSpec
 
 PAD = 0.25  # padding of the plate, as a fraction of the frame size
+BREATH_S = 10.0  # the static camera breathes in and out once in this many seconds: subtle, never frozen
 Rect = tuple[float, float, float, float]
 
 
@@ -32,10 +33,11 @@ class Move:
     px: float = 0.0  # -1 left .. +1 right
     py: float = 0.0  # -1 up .. +1 down
     lead: bool = False  # zoom in early to make room for the pan to travel
+    breathe: bool = False  # in and out at a fixed pace, whatever the clip's length (else once, eased)
 
 
 MOVES: dict[str, Move] = {
-    "static": Move(0.045, 0.35, -0.2),  # a slow breathing push with a slight drift: alive, never frozen
+    "static": Move(0.09, 0.6, -0.3, breathe=True),
     "push_in": Move(0.2),
     "pull_out": Move(-0.16),
     "pan_left": Move(0.2, -1.0, lead=True),
@@ -51,10 +53,9 @@ def ease(t: float) -> float:
     return t * t * t * (t * (6 * t - 15) + 10)
 
 
-def drift(t: float) -> float:
-    """Sine ease: gentle ends but moving almost all the time (the static camera's breathing)."""
-    t = min(1.0, max(0.0, t))
-    return 0.5 - 0.5 * math.cos(math.pi * t)
+def breath(seconds: float) -> float:
+    """The static camera's progress after `seconds`: in and out, moving almost all the time."""
+    return math.sin(math.pi * seconds / BREATH_S) ** 2
 
 
 def frame_count(motion: MotionSpec) -> int:
@@ -120,13 +121,12 @@ def _check(motion: MotionSpec) -> Move:
 
 
 def _progress(i: int, n: int) -> float:
-    return i / (n - 1) if n > 1 else 1.0
+    return i / (n - 1) if n > 1 else 0.0
 
 
-def _camera_frames(plate: Plate, move: Move, n: int) -> Iterator[np.ndarray]:
-    curve = drift if move is MOVES["static"] else ease
+def _camera_frames(plate: Plate, move: Move, n: int, fps: int) -> Iterator[np.ndarray]:
     for i in range(n):
-        p = curve(_progress(i, n)) if n > 1 else 0.0
+        p = breath(i / fps) if move.breathe else ease(_progress(i, n))
         yield np.asarray(plate.render(view(move, p, plate.w, plate.h)))
 
 
@@ -158,7 +158,7 @@ class ProceduralVideoBackend:
         move = _check(motion)
         n = frame_count(motion)
         plate = Plate(_load(keyframe, motion.width, motion.height))
-        self._encode(_camera_frames(plate, move, n), motion, out)
+        self._encode(_camera_frames(plate, move, n, motion.fps), motion, out)
         return self._info(motion, n)
 
     def bridge(self, first: Path, last: Path, motion: MotionSpec, out: Path) -> MediaInfo:

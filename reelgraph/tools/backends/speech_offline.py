@@ -66,7 +66,11 @@ class EspeakVoice(ctypes.Structure):
 
 
 class Espeak:
-    """The process's eSpeak NG library: synchronous synthesis into numpy, one call at a time."""
+    """The process's eSpeak NG library: synchronous synthesis into numpy, one call at a time.
+
+    eSpeak keeps its pitch-flutter phase between calls, so repeated calls differ slightly in their samples (not in
+    what is said); the sequence of calls in a fresh process is reproducible.
+    """
 
     def __init__(self) -> None:
         import espeakng_loader
