@@ -21,7 +21,7 @@ from reelgraph.media.ffmpeg import encode_frames
 from reelgraph.tools.backends.base import MediaInfo, MotionSpec
 
 PAD = 0.25  # padding of the plate, as a fraction of the frame size
-BREATH_S = 10.0  # the static camera breathes in and out once in this many seconds: subtle, never frozen
+BREATH_S = 8.0  # the static camera breathes in and out once in this many seconds: subtle, never frozen
 Rect = tuple[float, float, float, float]
 
 
