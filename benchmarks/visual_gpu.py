@@ -73,9 +73,11 @@ TINY_WAN_VAE = dict(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=
 TINY_SIZES = {"480p": (80, 48), "720p": (128, 64)}
 
 # Reference figures measured earlier on an H100 (bf16, one forward)
-REFERENCE = {"wan_480p_forward_s": {"eager": 3.28, "compile": 2.83}, "wan_720p_forward_s": {"eager": 12.4, "compile": 11.3},
-             "flux_1024_forward_s": {"eager": 0.18, "compile": 0.13}, "wan_vae_decode_480p_s": {"untiled": 2.07,
-             "tiled": 4.71}, "published_studio_clip_1280x704x81_30_steps_s": 624}
+REFERENCE = {"wan_480p_forward_s": {"eager": 3.28, "compile": 2.83},
+             "wan_720p_forward_s": {"eager": 12.4, "compile": 11.3},
+             "flux_1024_forward_s": {"eager": 0.18, "compile": 0.13},
+             "wan_vae_decode_480p_s": {"untiled": 2.07, "tiled": 4.71},
+             "published_studio_clip_1280x704x81_30_steps_s": 624}
 
 
 def log(msg: str) -> None:
@@ -182,10 +184,15 @@ def count_flops(make: Callable[..., Any], run: Callable[[Any], None], layers: di
     from torch.utils.flop_counter import FlopCounterMode
 
     def flops(counts: dict[str, int]) -> int:
-        with torch.device("meta"):
-            model = make(**counts).to(torch.bfloat16)
-            with FlopCounterMode(display=False) as fc:
-                run(model)
+        before = torch.get_default_dtype()
+        torch.set_default_dtype(torch.bfloat16)
+        try:
+            with torch.device("meta"):
+                model = make(**counts)
+                with FlopCounterMode(display=False) as fc:
+                    run(model)
+        finally:
+            torch.set_default_dtype(before)
         return fc.get_total_flops()
 
     ones = {k: 1 for k in layers}
@@ -324,7 +331,7 @@ def flux_part(b: Bench) -> None:
         timer.close()
         s = timer.summary(1)
         row = {"model": "flux", "size": f"{size}x{size}", "variant": variant, **s, "call_s": round(wall, 3),
-               "peak_denoise_gib": b.peak_gib(), "tflops": round(flops / s["s_per_forward"] / 1e12, 1)}
+               "peak_denoise_gib": b.peak_gib(), "tflops": round(flops / s["s_per_forward"] / 1e12, 3)}
         if variant == "eager":
             for tiled in (False, True):
                 (vae.enable_tiling if tiled else vae.disable_tiling)()
@@ -338,8 +345,9 @@ def flux_part(b: Bench) -> None:
                 b.results["decode"].append({"model": "flux", "size": f"{size}x{size}", "tiled": tiled,
                                             "s": round(time.perf_counter() - t1, 3), "peak_gib": b.peak_gib()})
             vae.disable_tiling()
-            row["decode_s"] = next(d["s"] for d in b.results["decode"] if d["model"] == "flux" and not d["tiled"])
-        row["image_30_steps_s"] = round(30 * row["s_per_step"] + row.get("decode_s", 0.0), 2)
+        dec = [d["s"] for d in b.results["decode"] if d["model"] == "flux" and not d["tiled"]]
+        row["decode_s"] = dec[0] if dec else None
+        row["image_30_steps_s"] = round(30 * row["s_per_step"] + (row["decode_s"] or 0.0), 2)
         b.results["runs"].append(row)
         b.save()
         log(f"FLUX {variant}: {row['s_per_forward']:.3f} s/forward, {row['tflops']} TFLOP/s, "
@@ -363,7 +371,7 @@ def flux_part(b: Bench) -> None:
             transformer.compile_repeated_blocks(fullgraph=True, backend=b.args.compile_backend)
             keyframe("compile")
         b.guard("flux compile", compiled)
-    del pipe, transformer, vae
+    pipe = transformer = vae = None  # drop the closures' references too
     b.free()
 
 
@@ -419,7 +427,7 @@ def wan_part(b: Bench) -> None:
     negative = torch.randn(1, TEXT_LEN, cfg["text_dim"], device=b.device, dtype=b.dtype)
     last_forward: dict[str, float] = {}
 
-    def clip(name: str, variant: str, decode: bool) -> None:
+    def clip(name: str, variant: str, decode: bool, n_steps: int = steps) -> None:
         w, h = sizes[name]
         pipe.scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True,
                                                  flow_shift=FLOW_SHIFT[name])
@@ -428,7 +436,7 @@ def wan_part(b: Bench) -> None:
         b.reset_peak()
         t0 = time.perf_counter()
         latents = pipe(image=image, prompt_embeds=embeds, negative_prompt_embeds=negative, height=h, width=w,
-                       num_frames=frames, num_inference_steps=steps, guidance_scale=3.5, output_type="latent",
+                       num_frames=frames, num_inference_steps=n_steps, guidance_scale=3.5, output_type="latent",
                        generator=torch.Generator("cpu").manual_seed(0), callback_on_step_end=timer.on_step_end).frames
         b.sync()
         wall = time.perf_counter() - t0
@@ -437,8 +445,8 @@ def wan_part(b: Bench) -> None:
         last_forward[name] = s["s_per_forward"]
         row = {"model": "wan2.2-a14b", "size": f"{w}x{h}x{frames}", "preset": name, "variant": variant, **s,
                "call_s": round(wall, 3), "peak_denoise_gib": b.peak_gib(),
-               "tflops": round(flops[name] / s["s_per_forward"] / 1e12, 1),
-               "experts_run": sorted({r["expert"] for r in s["forwards"]})}
+               "tflops": round(flops[name] / s["s_per_forward"] / 1e12, 3),
+               "steps": n_steps, "experts_run": sorted({r["expert"] for r in s["forwards"]})}
         if decode:
             for tiled in (False, True):
                 (vae.enable_tiling if tiled else vae.disable_tiling)()
@@ -461,9 +469,9 @@ def wan_part(b: Bench) -> None:
 
     ref = {"480p": 3.3, "720p": 12.5}
 
-    def estimate(name: str, extra: float = 0.0) -> float:
+    def estimate(name: str, extra: float = 0.0, n_steps: int = steps) -> float:
         fwd = 0.01 if b.args.tiny else last_forward.get(name, ref[name])
-        return 2 * steps * fwd * 1.15 + extra + (0 if b.args.tiny else 5)
+        return 2 * n_steps * fwd * 1.15 + extra + (0 if b.args.tiny else 5)
 
     if "eager" in b.args.switches:
         for name in b.args.sizes:
@@ -472,14 +480,15 @@ def wan_part(b: Bench) -> None:
                 b.guard(f"wan {name} eager", lambda name=name: clip(name, "eager", decode=True))
     if "fbc" in b.args.switches:
         name = b.args.sizes[0]
-        if b.fits_budget(estimate(name), f"wan {name} fbc"):
+        fbc_steps = max(steps, 3)  # the cache can only skip an expert's second and later steps
+        if b.fits_budget(estimate(name, n_steps=fbc_steps), f"wan {name} fbc"):
             def fbc() -> None:
                 from diffusers import FirstBlockCacheConfig
 
                 for m in experts.values():
                     m.enable_cache(FirstBlockCacheConfig(threshold=b.args.fbc_threshold))
                 try:
-                    clip(name, f"fbc{b.args.fbc_threshold:g}", decode=False)
+                    clip(name, f"fbc{b.args.fbc_threshold:g}", decode=False, n_steps=fbc_steps)
                 finally:
                     for m in experts.values():
                         m.disable_cache()
@@ -489,18 +498,21 @@ def wan_part(b: Bench) -> None:
         for name in b.args.compile_sizes or b.args.sizes:
             if name not in sizes:
                 continue
-            if not b.fits_budget(estimate(name, 3 if b.args.tiny else 90), f"wan {name} compile"):
+            cs = b.args.compile_steps
+            if not b.fits_budget(estimate(name, 3 if b.args.tiny else 90, cs), f"wan {name} compile"):
                 continue
 
-            def run(name: str = name) -> None:
+            def run(name: str = name, cs: int = cs) -> None:
                 nonlocal compiled
                 if not compiled:
                     for m in experts.values():
                         m.compile_repeated_blocks(fullgraph=True, backend=b.args.compile_backend)
                     compiled = True
-                clip(name, "compile", decode=False)
+                clip(name, "compile", decode=False, n_steps=cs)
             b.guard(f"wan {name} compile", run)
-    del pipe, experts, vae
+    experts.clear()
+    pipe = vae = None  # drop the closures' references too
+    torch._dynamo.reset()
     b.free()
 
 
@@ -544,6 +556,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--flux-size", type=int, default=1024)
     p.add_argument("--sizes", default="480p,720p")
     p.add_argument("--compile-sizes", default=None, help="sizes to run compiled (default: --sizes; --quick 480p)")
+    p.add_argument("--compile-steps", type=int, default=2, help="Wan steps measured compiled (each expert's "
+                   "first forward compiles; 2 steps leave one steady forward per expert)")
     p.add_argument("--switches", default="eager,fbc,compile")
     p.add_argument("--fbc-threshold", type=float, default=0.05)
     p.add_argument("--compile-backend", default=None, help="torch.compile backend (default inductor; --tiny eager)")
@@ -567,13 +581,17 @@ def main(argv: list[str] | None = None) -> int:
         p.error("no CUDA GPU: full-size models need one (use --tiny to check the script on the CPU)")
     if b.device.type == "cuda":
         b.torch.backends.cuda.matmul.allow_tf32 = True
+    import torch._dynamo
+
+    torch._dynamo.config.automatic_dynamic_shapes = False  # one static graph per size, as a run of one size gets
+    torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 16)
     log(f"{b.results['device']} ({b.card_gib or 0:.1f} GiB), torch {b.results['torch']}, "
         f"diffusers {b.results['diffusers']}; results -> {b.out}")
     b.guard("memory plan", lambda: plan_part(b))
-    if "flux" not in args.skip:
-        b.guard("flux", lambda: flux_part(b))
     if "wan" not in args.skip:
         b.guard("wan", lambda: wan_part(b))
+    if "flux" not in args.skip:
+        b.guard("flux", lambda: flux_part(b))
     b.results["complete"] = True
     b.results["total_s"] = round(b.elapsed(), 1)
     b.save()

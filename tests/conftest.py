@@ -66,7 +66,7 @@ def subtitle_texts(path: Path) -> list[str]:
     out = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-map", "0:s:0", "-f", "srt", "-"],
                          capture_output=True, text=True, check=True, timeout=120)
     blocks = [b.strip().splitlines() for b in out.stdout.strip().split("\n\n") if b.strip()]
-    return [" ".join(lines[2:]) for lines in blocks]
+    return [" ".join(lines[2:]).replace("\u2060", "") for lines in blocks]
 
 
 def file_states(root: Path, pattern: str) -> dict[str, tuple[int, str]]:

@@ -79,9 +79,11 @@ def _placement(track: np.ndarray, line: np.ndarray, rate: int, expected: float) 
 
     lo = max(0, int((expected - SEARCH_S) * rate))
     probe = line[: min(len(line), rate)]
-    hi = min(len(track), int((expected + SEARCH_S) * rate) + len(probe))
-    seg = track[lo:hi]
-    if len(seg) < len(probe) or not np.any(probe):
+    hi = int((expected + SEARCH_S) * rate) + len(probe)
+    seg = np.zeros(max(0, hi - lo), np.float32)
+    got = track[lo:hi]
+    seg[: len(got)] = got
+    if len(seg) < len(probe) or not np.any(probe) or not np.any(got):
         return None
     corr = correlate(seg, probe, mode="valid", method="fft")
     return (lo + int(np.argmax(corr))) / rate

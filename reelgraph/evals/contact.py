@@ -26,7 +26,7 @@ def contact_sheet(run: Path) -> bytes:
         frames = decode_frames(run / take["clip"]["path"], width=TILE_W, height=tile_h)
         tile = Image.fromarray(np.ascontiguousarray(frames[len(frames) // 2]))
         score = take["verdict"]["score"] if take.get("verdict") else None
-        label = f"{data['shot']}" + (f" · {score:.1f}" if score is not None else "")
+        label = f"{data['shot']}" + (f": {score:.1f}" if score is not None else "")
         draw = ImageDraw.Draw(tile)
         draw.rectangle((0, 0, 8 + 7 * len(label), 13), fill=(0, 0, 0))
         draw.text((3, 1), label, fill=(255, 255, 255))

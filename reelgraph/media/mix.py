@@ -116,10 +116,22 @@ def srt_time(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
 
 
+WORD_JOINER = "\u2060"
+
+
+def literal_subtitle_text(text: str) -> str:
+    """Text that subtitle decoders show as written: one line, no control characters, an invisible word joiner
+    after each character that starts markup (`\\`, `{`, `<`): `{\\an8}`, `\\N` or `<b>` are shown, not obeyed."""
+    line = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    for ch in ("\\", "{", "<"):
+        line = line.replace(ch, ch + WORD_JOINER)
+    return line
+
+
 def write_srt(cues: list[tuple[float, float, str]], out: Path) -> None:
-    """Subtitles as SRT; text verbatim on one line (newlines within a line become spaces)."""
+    """Subtitles as SRT, each cue's text shown literally (see literal_subtitle_text)."""
     blocks = []
     for i, (start, end, text) in enumerate(cues, start=1):
-        clean = " ".join(text.split())
+        clean = literal_subtitle_text(text)
         blocks.append(f"{i}\n{srt_time(start)} --> {srt_time(end)}\n{clean}\n")
     out.write_text("\n".join(blocks), encoding="utf-8")

@@ -67,11 +67,27 @@ def video_cfg(folder: Path, **options: Any) -> BackendConfig:
     return BackendConfig(backend="diffusers", model=str(folder), options={"steps": 2, "num_frames": CHUNK, **options})
 
 
+PROFILE_TOML = """
+[image]
+backend = "diffusers"
+model = "{flux}"
+options = {{ steps = 2, strength = 0.5 }}
+
+[video]
+backend = "diffusers"
+model = "{wan}"
+options = {{ steps = 2, num_frames = 17, preset = "480p" }}
+"""
+
+
 @pytest.fixture(scope="module")
-def studio(flux_folder: Path, wan_folder: Path) -> Any:
-    """The two backends as a run gets them: through the registry, from a profile naming the folders."""
+def studio(flux_folder: Path, wan_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The two backends as a run gets them: through the registry, from a profile file naming the folders."""
     clear_backends()
-    profile = load_profile({"image": image_cfg(flux_folder).model_dump(), "video": video_cfg(wan_folder).model_dump()})
+    path = tmp_path_factory.mktemp("profiles") / "tiny-diffusers.toml"
+    path.write_text(PROFILE_TOML.format(flux=flux_folder, wan=wan_folder))
+    profile = load_profile(path)
+    assert profile.image.backend == profile.video.backend == "diffusers"
     yield profile, get_backend("image", profile), get_backend("video", profile)
     clear_backends()
 

@@ -13,7 +13,7 @@ import hashlib
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -23,6 +23,8 @@ from reelgraph.state import Character
 from reelgraph.tools.backends.base import KeyframeSpec
 
 RGB = tuple[int, int, int]
+Gains = tuple[float, float, float]
+WHITE: RGB = (255, 255, 255)
 SS = 2  # supersampling factor
 DARKNESS_LUMA = 17.0  # mean luma a 'darkness' keyframe is metered to (before exposure)
 MIN_LUMA = 60.0  # auto-exposure floor of every other lighting (night stays dark blue, never murky)
@@ -39,7 +41,7 @@ class Light:
     """How one lighting looks: sky gradient, ambient tint of lit surfaces, and its light sources."""
 
     sky: tuple[RGB, RGB]  # zenith, horizon
-    ambient: tuple[float, float, float]
+    ambient: Gains
     disc: RGB | None  # sun or moon colour; None: hidden by cloud
     moon: bool
     glow: RGB  # lamps and windows
@@ -62,6 +64,28 @@ LIGHTS: dict[str, Light] = {
     "darkness": Light(((4, 5, 12), (18, 22, 38)), (0.26, 0.28, 0.4), (190, 194, 186), True, (214, 160, 90), True,
                       True),
 }
+
+
+def _rgb(r: float, g: float, b: float) -> RGB:
+    """A colour with its channels rounded and clipped to 0..255."""
+    return max(0, min(255, round(r))), max(0, min(255, round(g))), max(0, min(255, round(b)))
+
+
+def _tint(c: RGB, k: Gains) -> RGB:
+    return _rgb(c[0] * k[0], c[1] * k[1], c[2] * k[2])
+
+
+def _shade(c: RGB, k: float) -> RGB:
+    return _rgb(c[0] * k, c[1] * k, c[2] * k)
+
+
+def _mix(a: RGB, b: RGB, t: float) -> RGB:
+    return _rgb(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t)
+
+
+def _soften(k: Gains, t: float) -> Gains:
+    """Gains moved a fraction `t` of the way towards white light."""
+    return k[0] + (1 - k[0]) * t, k[1] + (1 - k[1]) * t, k[2] + (1 - k[2]) * t
 
 
 # ---------------------------------------------------------------- keywords
@@ -171,9 +195,10 @@ def look_of(character: Character) -> Look:
     """The drawing of a character, from its look keywords and palette (never from a seed)."""
     text = _words(character.look, character.wardrobe)
     digest = hashlib.sha256(character.slug.encode()).digest()
-    pal = [_hex(c) for c in character.palette] or []
+    pal = [_hex(c) for c in character.palette]
     derived = _derived_palette(character.slug)
-    colours = tuple((pal + derived[len(pal):])[:4])
+    full = (pal + derived[len(pal):])[:4]
+    colours = (full[0], full[1], full[2], full[3])
     kind = "robot" if _kw(text, r"robot|metal|android|droid|mech|cyborg|automaton|machine") else \
         "animal" if _kw(text, r"cats?\b|kitten|dogs?\b|puppy|hound|fox|wolf|animal|bears?\b|lion|tiger") else "humanoid"
     tall, small = _kw(text, r"tall|giant|towering|lanky"), _kw(text, r"small|short|child|kid|little|tiny|young girl|"
@@ -196,11 +221,7 @@ def look_of(character: Character) -> Look:
                 old=old, robe=_kw(text, r"robe|dress|gown|cloak|coat|cape|kimono|habit"),
                 hat=_kw(text, r"hat|cap\b|helmet|hood|beret"), glasses=_kw(text, r"glasses|spectacles|goggles"),
                 beard=_kw(text, r"beard"), long_hair=_kw(text, r"long hair|braid|ponytail|long-haired"),
-                colours=colours, hair=hair, skin=skin)  # type: ignore[arg-type]
-
-
-def _shade(c: RGB, k: float) -> RGB:
-    return tuple(max(0, min(255, round(v * k))) for v in c)  # type: ignore[return-value]
+                colours=colours, hair=hair, skin=skin)
 
 
 Lit = Callable[[RGB], RGB]
@@ -392,13 +413,11 @@ class Scene:
 
     def lit(self, c: RGB) -> RGB:
         """A surface colour under the ambient light."""
-        a = self.light.ambient
-        return min(255, round(c[0] * a[0])), min(255, round(c[1] * a[1])), min(255, round(c[2] * a[2]))
+        return _tint(c, self.light.ambient)
 
     def key(self, c: RGB) -> RGB:
         """A character's colour under the key light: the ambient tint, softened so the look stays readable."""
-        a = [k + (1.0 - k) * KEY_LIGHT for k in self.light.ambient]
-        return min(255, round(c[0] * a[0])), min(255, round(c[1] * a[1])), min(255, round(c[2] * a[2]))
+        return _tint(c, _soften(self.light.ambient, KEY_LIGHT))
 
     def has(self, pattern: str) -> bool:
         return _kw(self.text, pattern)
@@ -423,11 +442,10 @@ def _sky(sc: Scene) -> tuple[RGB, RGB]:
 
 def _clouds(sc: Scene, n: int) -> None:
     top, horizon = _sky(sc)
-    base = (236, 238, 242) if sc.lighting in ("day", "golden") else tuple((a + b) // 2 + 12 for a, b in
-                                                                          zip(top, horizon, strict=True))
+    base = (236, 238, 242) if sc.lighting in ("day", "golden") else _mix(_mix(top, horizon, 0.5), WHITE, 0.06)
     if sc.lighting == "storm":
         base = (76, 80, 90)
-    colour = sc.lit(base) if sc.lighting not in ("night", "darkness") else base  # type: ignore[arg-type]
+    colour = sc.lit(base) if sc.lighting not in ("night", "darkness") else base
     for _ in range(n):
         cx, cy = sc.rng.uniform(0, sc.w), sc.rng.uniform(0.08, 0.42) * sc.hz
         s = sc.rng.uniform(0.05, 0.1) * sc.w
@@ -445,15 +463,11 @@ def _disc(sc: Scene) -> None:
     y = sc.hz * (0.72 if low else sc.rng.uniform(0.15, 0.3))
     r = sc.w * (0.05 if low else 0.032)
     if not sc.light.moon and not low:
-        sc.d.ellipse([x - 1.8 * r, y - 1.8 * r, x + 1.8 * r, y + 1.8 * r], fill=_mix(sc.light.sky[0], (255,) * 3, 0.3))
+        sc.d.ellipse([x - 1.8 * r, y - 1.8 * r, x + 1.8 * r, y + 1.8 * r], fill=_mix(sc.light.sky[0], WHITE, 0.3))
     sc.d.ellipse([x - r, y - r, x + r, y + r], fill=sc.light.disc)
     if sc.light.moon:
         sky = _sky(sc)[0]
         sc.d.ellipse([x - r * 0.55, y - r * 1.1, x + r * 1.45, y + r * 0.9], fill=sky)
-
-
-def _mix(a: RGB | tuple[int, ...], b: RGB | tuple[int, ...], t: float) -> RGB:
-    return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
 
 
 def _stars(sc: Scene, n: int) -> None:
@@ -539,7 +553,6 @@ def _lamp_post(sc: Scene, x: float, base: float, size: float) -> None:
 
 
 def _scene_sea(sc: Scene) -> None:
-    far, near = GROUND[sc.kind]
     crest = sc.lit((200, 220, 236)) if sc.lighting != "storm" else sc.lit((222, 230, 236))
     rough = 2.5 if (sc.lighting == "storm" or sc.has("storm")) else 1.0
     for _ in range(int(40 * rough)):
@@ -800,12 +813,13 @@ class ProceduralImageBackend:
         setting = spec.setting.lower()
         kind = "interior" if _kw(setting, INDOORS) else _first(setting, SCENES) or _first(text, SCENES) or "field"
         light = LIGHTS.get(spec.lighting, LIGHTS["day"])
+        if kind == "space" and spec.lighting != "darkness":  # no night in space: the sun lights whatever it sees
+            light = replace(light, ambient=_soften(light.ambient, 0.5))
         rng = random.Random(f"{spec.seed}|{kind}|{setting}")
         hz = HORIZON[kind] * h
         top, horizon = SPACE_SKY if kind == "space" else light.sky
-        a = light.ambient
-        far, near = (tuple(min(255, round(v * k)) for v, k in zip(c, a, strict=True)) for c in GROUND[kind])
-        img = _gradient(w, h, [(0.0, top), (hz / h - 1e-6, horizon), (hz / h, far), (1.0, near)])  # type: ignore
+        far, near = (_tint(c, light.ambient) for c in GROUND[kind])
+        img = _gradient(w, h, [(0.0, top), (hz / h - 1e-6, horizon), (hz / h, far), (1.0, near)])
         sc = Scene(img=img, d=ImageDraw.Draw(img), w=w, h=h, hz=hz, kind=kind, text=text, light=light,
                    lighting=spec.lighting, rng=rng)
         if kind not in ("interior", "space"):

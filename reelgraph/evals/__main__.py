@@ -1,0 +1,15 @@
+"""`python -m reelgraph.evals`: the eval command on its own."""
+
+import typer
+
+from reelgraph.evals.cli import eval_command
+
+
+def main() -> None:
+    app = typer.Typer(add_completion=False)
+    app.command()(eval_command)
+    app()
+
+
+if __name__ == "__main__":
+    main()

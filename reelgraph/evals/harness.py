@@ -1,0 +1,189 @@
+"""Replay a prompt set through the studio: one worker process per case, then metrics.json, report.html, the gate.
+
+Layout of an eval: `<out>/<stamp>/metrics.json`, `report.html` and `cases/<id>/` per case, which holds the run
+folder `run/` and the harness's own files (job.json, result.json, worker.log, contact.png, profile.toml). Workers run
+with `cases/<id>/` as their working directory, so anything a run writes outside `run/` is caught there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reelgraph.errors import UsageError
+from reelgraph.evals.cases import Case, load_cases, select
+from reelgraph.evals.checks import check_case, files_under, snapshot_absent
+from reelgraph.evals.worker import CONTACT, RESULT
+
+FORMAT = "reelgraph-eval/1"
+HARNESS_FILES = {"job.json", RESULT, f".{RESULT}.tmp", "worker.log", CONTACT, "profile.toml"}
+
+
+@dataclass
+class EvalOptions:
+    """What to replay and how."""
+
+    prompts: list[Path] | None = None
+    cases: str | None = None
+    profile: str = "animatic"
+    jobs: int = 1
+    out: Path = Path("evals/runs")
+    seed: int | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    record: bool = False
+    replay: bool = False
+    recordings: Path = Path("evals/recordings")
+    baseline: Path | None = None
+    write_baseline: Path | None = None
+    timeout: float | None = None
+    stamp: str | None = None
+    report: bool = True
+
+
+def new_stamp_dir(out: Path, stamp: str | None) -> Path:
+    """A fresh `<out>/<stamp>` folder (the time, made unique)."""
+    base = stamp or time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        path = out / (base if n == 0 else f"{base}-{n}")
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            continue
+    raise UsageError(f"cannot make a fresh eval folder under {out}")
+
+
+def _profile_ref(profile: str) -> str:
+    if profile == "animatic":
+        return profile
+    path = Path(profile)
+    if not path.is_file():
+        raise UsageError(f"profile {profile!r} is not a file (or 'animatic')")
+    return str(path.resolve())
+
+
+def run_worker(home: Path, timeout: float) -> dict[str, Any]:
+    """Run the case's worker process; kill its whole process group past `timeout`."""
+    start = time.perf_counter()
+    with open(home / "worker.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "reelgraph.evals.worker", "job.json"], cwd=home, stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return {"returncode": proc.returncode, "timed_out": timed_out, "process_s": round(time.perf_counter() - start, 3)}
+
+
+def _log_tail(home: Path, chars: int = 2000) -> str:
+    path = home / "worker.log"
+    return path.read_text(encoding="utf-8", errors="replace")[-chars:] if path.exists() else ""
+
+
+def run_case(case: Case, home: Path, job: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """One case end to end: its worker, its result (or the crash), and its expectations checked."""
+    before = files_under(home)
+    absent = snapshot_absent(case.expect.absent)
+    proc = run_worker(home, timeout)
+    result_path = home / RESULT
+    if proc["timed_out"]:
+        result = {"status": "timeout", "error": f"killed after {timeout:.0f} s", "log": _log_tail(home)}
+    elif not result_path.is_file():
+        result = {"status": "crashed", "error": f"worker exited with code {proc['returncode']} and no result",
+                  "log": _log_tail(home)}
+    else:
+        result = json.loads(result_path.read_text(encoding="utf-8"))
+    checks = check_case(case, result, home, before, absent, HARNESS_FILES)
+    ok = all(c["ok"] for c in checks.values())
+    status = "passed" if ok else ("failed" if result["status"] in ("finished", "refused") else result["status"])
+    return {"id": case.id, "tags": case.tags, "note": case.note, "source": case.source, "status": status,
+            "run_status": result["status"], "error": result.get("error"), "traceback": result.get("traceback"),
+            "log": result.get("log"), "checks": checks, "request": {k: v for k, v in job["request"].items()
+                                                                    if k != "prompt"},
+            "prompt_chars": len(job["request"]["prompt"]), "prompt_head": job["request"]["prompt"][:200],
+            "home": str(home.relative_to(home.parents[1])), "run_dir": str(Path(job["run_dir"]).relative_to(
+                home.parents[1])), "process": proc, **{k: result.get(k) for k in (
+                    "metrics", "shots", "characters", "languages", "title", "planned_s")},
+            "stage_seconds": (result.get("metrics") or {}).get("stage_seconds") or result.get("stage_seconds")}
+
+
+def _job(case: Case, opts: EvalOptions, home: Path, profile: str) -> dict[str, Any]:
+    job: dict[str, Any] = {"id": case.id, "request": case.request_fields(opts.overrides, opts.seed),
+                           "profile": profile, "run_dir": str((home / "run").resolve()), "replay": None}
+    if opts.replay:
+        rec = (opts.recordings / f"{case.id}.json").resolve()
+        if not rec.is_file():
+            raise UsageError(f"no recording for case {case.id!r} in {opts.recordings} (make one with --record)")
+        job["replay"] = str(rec)
+    return job
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts by status and the headline numbers over every shot of every finished case."""
+    shots = [s for r in rows for s in (r.get("shots") or [])]
+    scores = [s["score"] for s in shots if s["score"] is not None]
+    by_status: dict[str, int] = {}
+    for r in rows:
+        by_status[r["status"]] = by_status.get(r["status"], 0) + 1
+    return {"cases": len(rows), "by_status": by_status, "passed": by_status.get("passed", 0),
+            "shots": len(shots), "score_mean": round(sum(scores) / len(scores), 3) if scores else None,
+            "first_pass_rate": round(sum(s["first_pass"] for s in shots) / len(shots), 3) if shots else None,
+            "attempts_mean": round(sum(s["attempts"] for s in shots) / len(shots), 3) if shots else None}
+
+
+def run_eval(opts: EvalOptions) -> tuple[dict[str, Any], Path, int]:
+    """Run the selected cases; write metrics.json (and report.html); return the document, its folder, exit code."""
+    from reelgraph.evals import gate
+
+    cases = select(load_cases(opts.prompts), opts.cases)
+    baseline = gate.load_baseline(opts.baseline) if opts.baseline else None
+    profile = _profile_ref(opts.profile)
+    stamp_dir = new_stamp_dir(opts.out, opts.stamp)
+    jobs = []
+    for case in cases:
+        home = stamp_dir / "cases" / case.id
+        home.mkdir(parents=True)
+        job = _job(case, opts, home, profile)
+        (home / "job.json").write_text(json.dumps(job, indent=1, ensure_ascii=False), encoding="utf-8")
+        jobs.append((case, home, job, opts.timeout or case.timeout_s))
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
+        rows = list(pool.map(lambda j: run_case(*j), jobs))
+    stray = sorted(str(p) for p in files_under(stamp_dir) if not p.startswith("cases/"))
+    if opts.record:
+        from reelgraph.evals.replay_director import write_recording
+
+        for row, (case, home, _, _) in zip(rows, jobs, strict=True):
+            if row["run_status"] == "finished":
+                row["recording"] = str(write_recording(home / "run", opts.recordings / f"{case.id}.json"))
+    doc: dict[str, Any] = {
+        "format": FORMAT, "stamp": stamp_dir.name, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "profile": opts.profile if opts.profile == "animatic" else Path(opts.profile).stem, "profile_ref": profile,
+        "replay": opts.replay, "jobs": opts.jobs, "seed": opts.seed, "overrides": opts.overrides,
+        "wall_s": round(time.perf_counter() - start, 3), "python": sys.version.split()[0], "cpus": os.cpu_count(),
+        "summary": summarize(rows), "stray_files": stray, "cases": rows}
+    if baseline is not None:
+        doc["gate"] = {"baseline": str(opts.baseline), **gate.compare(doc, baseline)}
+    if opts.write_baseline:
+        opts.write_baseline.parent.mkdir(parents=True, exist_ok=True)
+        opts.write_baseline.write_text(json.dumps(gate.make_baseline(doc), indent=1) + "\n", encoding="utf-8")
+    (stamp_dir / "metrics.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False, default=str),
+                                            encoding="utf-8")
+    if opts.report:
+        from reelgraph.evals.report import write_report
+
+        write_report(doc, stamp_dir)
+    failed = doc["summary"]["passed"] != len(rows) or stray or not doc.get("gate", {}).get("passed", True)
+    return doc, stamp_dir, 1 if failed else 0
