@@ -1,7 +1,10 @@
 """The reel as a LangGraph state machine.
 
-plan → cast → ┌ direct ⇄ tools ┐ → critic ─(score < threshold, attempts left)→ direct
-              └────────────────┘          └→ commit (best take; a checkpoint) → next shot | music → voice → compose
+plan → [approve: interrupt] → cast → ┌ direct ⇄ tools ┐ → critic ─(score < threshold, attempts left)→ direct
+                                     └────────────────┘          └→ commit (best take; a checkpoint) → next shot
+                                                                     | music → voice → compose
+A redo forks the run before a shot (reelgraph.redo): commit then re-renders the continuous chain and puts back the
+kept shots.
 """
 
 from __future__ import annotations
@@ -14,15 +17,19 @@ from langchain_core.tools import ToolException
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.prebuilt import ToolNode
-from langgraph.types import Command
-from pydantic import ValidationError
+from langgraph.prebuilt.tool_node import ToolCallRequest
+from langgraph.types import Command, interrupt
+from pydantic import BaseModel, Field, ValidationError
 
+from reelgraph import progress
 from reelgraph.agents.brief import ShotBrief
 from reelgraph.agents.critic import TakeReview, make_critic
 from reelgraph.agents.director import make_director
 from reelgraph.config import Settings
-from reelgraph.errors import ReelgraphError
+from reelgraph.errors import ReelgraphError, UsageError
+from reelgraph.hitl import approval_request, read_answer
 from reelgraph.media.ffmpeg import decode_last_frame
+from reelgraph.redo import ForkState, archive_reels, drop_if_unchanged, free_attempt
 from reelgraph.state import Artifact, ReelRequest, ReelState, ShotResult, Take
 from reelgraph.studio import Studio
 from reelgraph.tools import SHOT_TOOLS, compose_music, compose_reel, render_master
@@ -33,11 +40,18 @@ MAX_STEPS_PER_TAKE = 6
 CLEAR = [RemoveMessage(id=REMOVE_ALL_MESSAGES)]
 
 
+class RunContext(BaseModel):
+    """How a run is made (Studio's context form; mirrored into `configurable`, read as reelgraph.config.Settings)."""
+
+    out_dir: str = Field(default="", description="run folder; default outputs/<thread_id>")
+    profile: str = Field(default="animatic", description="'animatic' (offline, no weights) or a profile TOML path")
+
+
 def _request(st: ReelState) -> ReelRequest:
     return ReelRequest.model_validate(st.model_dump(include=set(ReelRequest.model_fields)))
 
 
-def plan(state: ReelState, config: RunnableConfig) -> Command[Literal["cast"]]:
+def plan(state: ReelState, config: RunnableConfig) -> Command[Literal["approve", "cast"]]:
     """The Director writes the script (validated); it is saved as script.json."""
     studio = Studio.from_config(config)
     if state.script is not None:
@@ -49,8 +63,26 @@ def plan(state: ReelState, config: RunnableConfig) -> Command[Literal["cast"]]:
     if script.languages != state.languages:
         raise ReelgraphError(f"the Director wrote languages {script.languages}; {state.languages} were asked for")
     studio.folder.write_json("script.json", script.model_dump())
-    studio.emit("plan", status="done", shots=len(script.shots), title=script.title)
-    return Command(goto="cast", update={"script": script, "shot": 1, "attempt": 1, "takes": [], "messages": CLEAR})
+    studio.emit("plan", status="done", shots=len(script.shots), title=script.title,
+                waiting="approval" if state.approve_script else None)
+    return Command(goto="approve" if state.approve_script else "cast",
+                   update={"script": script, "shot": 1, "attempt": 1, "takes": [], "messages": CLEAR})
+
+
+def approve(state: ReelState, config: RunnableConfig) -> Command[Literal["cast"]]:
+    """Wait for a person (an interrupt): keep the script or take their edit; a wrong edit asks again, naming why."""
+    planned, error = script_of(state), None
+    while True:
+        try:
+            script, edited = read_answer(interrupt(approval_request(planned, error)), _request(state), planned)
+            break
+        except UsageError as e:
+            error = str(e)
+    studio = Studio.from_config(config)
+    if edited:
+        studio.folder.write_json("script.json", script.model_dump())
+    studio.emit("approve", status="approved", edited=edited)
+    return Command(goto="cast", update={"script": script} if edited else None)
 
 
 def cast(state: ReelState, config: RunnableConfig) -> Command[Literal["direct"]]:
@@ -65,9 +97,10 @@ def cast(state: ReelState, config: RunnableConfig) -> Command[Literal["direct"]]
             continue
         best: tuple[float, Artifact] | None = None
         for attempt in range(1, state.max_attempts + 1):
-            art = Artifact.model_validate(
-                run_tool(render_master, {"character": character.slug, "seed": state.seed + 97 * i + attempt},
-                              state, config))
+            with progress.scope(node="cast", character=character.slug, attempt=attempt):
+                art = Artifact.model_validate(
+                    run_tool(render_master, {"character": character.slug, "seed": state.seed + 97 * i + attempt},
+                             state, config))
             score = 10.0
             if critic is not None:
                 verdict = critic.judge_image(studio.folder.path(art.path))
@@ -95,11 +128,32 @@ def direct(state: ReelState, config: RunnableConfig) -> Command[Literal["tools",
     if steps >= MAX_STEPS_PER_TAKE:
         raise ReelgraphError(f"shot {state.shot}: the Director took {steps} steps without finishing a take")
     studio = Studio.from_config(config)
+    update: dict[str, Any] = {}
     if not state.messages:
+        attempt = free_attempt(studio.folder, state.shot, state.attempt)  # a fork never overwrites earlier takes
+        if attempt != state.attempt:
+            state = state.model_copy(update={"attempt": attempt})
+            update["attempt"] = attempt
         studio.emit("shot", shot=state.shot, attempt=state.attempt, of=len(script.shots))
     message = make_director(studio.profile).direct(ShotBrief.from_state(state))
     goto = "tools" if message.tool_calls else "critic"
-    return Command(goto=goto, update={"messages": [message]})
+    return Command(goto=goto, update={**update, "messages": [message]})
+
+
+def _tool_scope(request: ToolCallRequest) -> Any:
+    st = request.state
+    get = st.get if isinstance(st, dict) else lambda k: getattr(st, k, None)
+    return progress.scope(node="shot", shot=get("shot"), attempt=get("attempt"), tool=request.tool_call["name"])
+
+
+def _scoped_tool_call(request: ToolCallRequest, execute: Any) -> Any:
+    with _tool_scope(request):
+        return execute(request)
+
+
+async def _ascoped_tool_call(request: ToolCallRequest, execute: Any) -> Any:
+    with _tool_scope(request):
+        return await execute(request)
 
 
 def critic(state: ReelState, config: RunnableConfig) -> Command[Literal["direct", "commit"]]:
@@ -127,13 +181,16 @@ def critic(state: ReelState, config: RunnableConfig) -> Command[Literal["direct"
                     defects=take.verdict.defects)
     takes = [*state.takes, take]
     passed = take.verdict is None or take.verdict.score >= state.critic_threshold
-    if passed or state.attempt >= state.max_attempts:
+    if passed or len(takes) >= state.max_attempts:
         return Command(goto="commit", update={"takes": takes})
     return Command(goto="direct", update={"takes": takes, "attempt": state.attempt + 1, "messages": CLEAR})
 
 
-def commit(state: ReelState, config: RunnableConfig) -> Command[Literal["direct", "music"]]:
-    """Keep the best take of the shot (the highest score; the earliest on a tie). A checkpoint boundary."""
+def commit(state: ForkState, config: RunnableConfig) -> Command[Literal["direct", "music"]]:
+    """Keep the best take of the shot (the highest score; the earliest on a tie). A checkpoint boundary.
+
+    In a redo fork, the next shot of the continuous chain comes next; after the chain, the kept shots are put back.
+    """
     studio = Studio.from_config(config)
     best = max(state.takes, key=lambda t: (t.verdict.score if t.verdict else 0.0, -t.attempt))
     result = ShotResult(shot=state.shot, kept=best.attempt, takes=state.takes)
@@ -142,16 +199,26 @@ def commit(state: ReelState, config: RunnableConfig) -> Command[Literal["direct"
     done.sort(key=lambda r: r.shot)
     studio.emit("commit", shot=state.shot, kept=best.attempt, attempts=len(state.takes),
                 score=best.verdict.score if best.verdict else None)
-    nxt = state.shot + 1
-    goto = "direct" if nxt <= len(script_of(state).shots) else "music"
-    return Command(goto=goto, update={"done": done, "shot": nxt, "attempt": 1, "takes": [], "messages": CLEAR})
+    nxt, last = state.shot + 1, len(script_of(state).shots)
+    update: dict[str, Any] = {"done": done, "shot": nxt, "attempt": 1, "takes": [], "messages": CLEAR}
+    if state.redo_chain:
+        update["redo_chain"] = [s for s in state.redo_chain if s != nxt]
+    elif state.redo_keep:
+        done = sorted([*done, *(r for r in state.redo_keep if r.shot > state.shot)], key=lambda r: r.shot)
+        update |= {"done": done, "shot": last + 1, "redo_keep": []}
+        studio.emit("redo", status="kept", shots=[r.shot for r in state.redo_keep])
+        return Command(goto="music", update=update)
+    return Command(goto="direct" if nxt <= last else "music", update=update)
 
 
 def music(state: ReelState, config: RunnableConfig) -> Command[Literal["voice"]]:
     """The score, from the script's music brief, the length of the reel."""
     studio = Studio.from_config(config)
+    if state.music is not None and studio.folder.verify(state.music):
+        return Command(goto="voice")  # kept by a redo: the score depends on the script only
     studio.emit("music", status="start")
-    art = Artifact.model_validate(run_tool(compose_music, {"seed": state.seed}, state, config))
+    with progress.scope(node="music"):
+        art = Artifact.model_validate(run_tool(compose_music, {"seed": state.seed}, state, config))
     studio.emit("music", status="done", seconds=art.meta.get("seconds"))
     return Command(goto="voice", update={"music": art})
 
@@ -161,31 +228,41 @@ def voice(state: ReelState, config: RunnableConfig) -> Command[Literal["compose"
     studio = Studio.from_config(config)
     voices, subs = {}, {}
     for lang in script_of(state).languages:
+        kept = [state.voices.get(lang), state.subtitles.get(lang)]
+        if all(a is not None and studio.folder.verify(a) for a in kept):
+            continue  # kept by a redo
         studio.emit("voice", language=lang)
-        voices[lang], subs[lang] = build_voice_track(state, lang, config)
+        with progress.scope(node="voice", language=lang):
+            voices[lang], subs[lang] = build_voice_track(state, lang, config)
     return Command(goto="compose", update={"voices": voices, "subtitles": subs})
 
 
 def compose(state: ReelState, config: RunnableConfig) -> Command[Literal["__end__"]]:
-    """Cut, mix and mux the reels; write the run summary."""
+    """Cut, mix and mux the reels (earlier reels are kept as reel_<x>.v<k>.mp4)."""
     studio = Studio.from_config(config)
     studio.emit("compose", status="start")
-    payload = run_tool(compose_reel, {}, state, config)
+    archived = archive_reels(studio.folder, script_of(state).languages)
+    with progress.scope(node="compose"):
+        payload = run_tool(compose_reel, {}, state, config)
     reels = {k: Artifact.model_validate(v) for k, v in payload["reels"].items()}
     final = Artifact.model_validate(payload["final"])
+    if archived and not drop_if_unchanged(studio.folder, archived, final.sha256):
+        studio.emit("compose", status="archived", version=archived[0], files=archived[1])
     studio.emit("compose", status="done", reels=sorted(reels))
     return Command(goto=END, update={"reels": reels, "final": final})
 
 
 def build_graph(config: dict[str, Any] | None = None, *, checkpointer: Any = None) -> Any:
     """The compiled reel graph. `config` is accepted for symmetry with LangGraph's graph factories (unused)."""
-    builder = StateGraph(ReelState, input_schema=ReelRequest, context_schema=None)
+    builder = StateGraph(ReelState, input_schema=ReelRequest, output_schema=ReelState, context_schema=RunContext)
     builder.add_node("plan", plan)
+    builder.add_node("approve", approve)
     builder.add_node("cast", cast)
     builder.add_node("direct", direct)
-    builder.add_node("tools", ToolNode(SHOT_TOOLS, handle_tool_errors=(ToolException, ValidationError)))
+    builder.add_node("tools", ToolNode(SHOT_TOOLS, handle_tool_errors=(ToolException, ValidationError),
+                                       wrap_tool_call=_scoped_tool_call, awrap_tool_call=_ascoped_tool_call))
     builder.add_node("critic", critic)
-    builder.add_node("commit", commit)
+    builder.add_node("commit", commit, input_schema=ForkState)
     builder.add_node("music", music)
     builder.add_node("voice", voice)
     builder.add_node("compose", compose)
@@ -197,4 +274,4 @@ def build_graph(config: dict[str, Any] | None = None, *, checkpointer: Any = Non
 graph = build_graph()
 """The compiled graph without a checkpointer (LangGraph Studio / `langgraph dev` brings its own)."""
 
-__all__ = ["Settings", "build_graph", "graph"]
+__all__ = ["RunContext", "Settings", "build_graph", "graph"]

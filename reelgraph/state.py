@@ -235,6 +235,8 @@ class ReelRequest(Model):
     critic_threshold: float = Field(default=7.0, ge=0, le=10)
     max_attempts: int = Field(default=3, ge=1, le=8)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    approve_script: bool = Field(default=False, description="pause after planning so a person approves or edits "
+                                                            "the script")
 
     @field_validator("prompt")
     @classmethod

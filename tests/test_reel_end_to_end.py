@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from conftest import audio_samples, probe, subtitle_texts
 
+from reelgraph.media.mix import measure_loudness
 from reelgraph.state import Script
 
 
@@ -48,11 +49,14 @@ def test_reels_match_the_plan(example_run: Path) -> None:
         assert audio["rate"] == 48000 and audio["channels"] == 2
 
 
-def test_audio_is_not_silent_and_near_target_loudness(example_run: Path) -> None:
+def test_audio_is_not_silent_and_at_target_loudness(example_run: Path) -> None:
     samples = audio_samples(example_run / "reel_en.mp4")
     rms_db = 20 * np.log10(np.sqrt(np.mean(samples**2)) + 1e-12)
     assert rms_db > -35, rms_db
-    assert np.abs(samples).max() <= 1.0
+    for lang in ("en", "fr"):
+        loud = measure_loudness(example_run / f"reel_{lang}.mp4", timeout=120)
+        assert abs(loud["lufs"] + 16) <= 1.0 and loud["true_peak"] <= -1.0, loud
+    assert (example_run / "audio" / "mix_fr.wav").is_file()
 
 
 def test_subtitles_are_the_plans_lines(example_run: Path) -> None:

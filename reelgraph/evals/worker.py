@@ -36,6 +36,12 @@ def _profile(job: dict[str, Any], home: Path) -> str:
     return profile
 
 
+def _director(job: dict[str, Any], profile: str) -> str:
+    from reelgraph.config import load_profile
+
+    return "replay" if job.get("replay") else load_profile(profile).director.kind
+
+
 def run_job(job: dict[str, Any], home: Path) -> dict[str, Any]:
     """Run one case to its end and measure it; errors are results, not exceptions."""
     try:
@@ -56,7 +62,7 @@ def run_job(job: dict[str, Any], home: Path) -> dict[str, Any]:
     from reelgraph.evals.metrics import run_metrics
 
     try:
-        result = {"status": "finished", **run_metrics(out, wall, memory.report())}
+        result = {"status": "finished", "director": _director(job, profile), **run_metrics(out, wall, memory.report())}
         (home / CONTACT).write_bytes(contact_sheet(out))
     except Exception as e:
         return _failure(e, "measuring the run: ", start, out, memory)

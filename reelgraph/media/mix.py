@@ -5,7 +5,6 @@ User text never enters a filter graph: subtitles travel as an SRT file input (mo
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,35 +76,69 @@ def _mixed_audio(music: Path, voice: Path):
     return ffmpeg.filter([ducked, split[1]], "amix", inputs=2, duration="first", normalize=0)
 
 
-def _measure_loudness(music: Path, voice: Path, timeout: float) -> dict[str, str]:
-    mixed = _mixed_audio(music, voice).filter("loudnorm", I=LOUDNESS_TARGET, TP=TRUE_PEAK, LRA=11,
-                                              print_format="json")
-    stream = ffmpeg.output(mixed, "-", format="null")
-    args_err = run(stream, timeout=timeout, what="measuring loudness", loglevel="info")
-    text = args_err.decode("utf-8", "replace")
-    m = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", text, re.S)
-    if not m:
-        raise BackendError("measuring loudness: ffmpeg printed no loudnorm figures")
-    return json.loads(m.group(0))
+def mix_stem(music: Path, voice: Path, out: Path, *, timeout: float) -> None:
+    """The language's audio stem: music ducked under the voice, summed, 48 kHz stereo WAV (not yet normalised)."""
+    stream = ffmpeg.output(_mixed_audio(music, voice), str(out), acodec="pcm_s16le", ar=AUDIO_RATE, ac=2,
+                           format="wav", **BITEXACT)
+    run(stream, timeout=timeout, what="mixing music and voice")
 
 
-def mix_reel(picture: Path, music: Path, voice: Path, subtitles: Path, language_iso3: str, out: Path, *,
+def measure_loudness(audio: Path, *, timeout: float) -> dict[str, float]:
+    """EBU R128 integrated loudness (LUFS), loudness range (LU) and true peak (dBTP), measured by ffmpeg's ebur128."""
+    stream = ffmpeg.output(ffmpeg.input(str(audio)).audio.filter("ebur128", peak="true", framelog="quiet"), "-",
+                           format="null")
+    text = run(stream, timeout=timeout, what="measuring loudness", loglevel="info").decode("utf-8", "replace")
+    summary = text[text.rfind("Summary:"):]
+    found = {key: re.search(rf"{key}:\s+(-?[\d.]+|-inf)", summary) for key in ("I", "LRA", "Peak")}
+    if not all(found.values()):
+        raise BackendError(f"measuring loudness of {audio.name}: ffmpeg printed no ebur128 summary")
+    value = {k: float(m.group(1)) for k, m in found.items()}
+    return {"lufs": value["I"], "lra": value["LRA"], "true_peak": value["Peak"]}
+
+
+def normalise_gain(measured: dict[str, float]) -> tuple[float, bool]:
+    """Gain (dB) that brings the mix to the target loudness, and whether a limiter must hold the true peak."""
+    if measured["lufs"] == float("-inf") or measured["lufs"] < -70:
+        return 0.0, False  # silence stays silence
+    gain = LOUDNESS_TARGET - measured["lufs"]
+    return gain, measured["true_peak"] + gain > TRUE_PEAK
+
+
+def _normalised(stem: Path, gain: float, limit: bool, out: Path, timeout: float) -> dict[str, float]:
+    audio = ffmpeg.input(str(stem)).audio.filter("volume", f"{gain:.3f}dB")
+    if limit:
+        ceiling = 10 ** ((TRUE_PEAK - 1.5) / 20)  # a sample-peak limiter, with room for inter-sample and AAC peaks
+        audio = audio.filter("alimiter", limit=f"{ceiling:.4f}", level="disabled", attack=5, release=50)
+    run(ffmpeg.output(audio, str(out), acodec="pcm_s16le", ar=AUDIO_RATE, ac=2, format="wav", **BITEXACT),
+        timeout=timeout, what="normalising loudness")
+    return measure_loudness(out, timeout=timeout)
+
+
+def mix_reel(picture: Path, stem: Path, subtitles: Path, language_iso3: str, out: Path, *,
              timeout: float) -> dict[str, float]:
-    """One language's reel: the picture (copied, not re-encoded), music+voice normalised to -16 LUFS, subtitles."""
-    m = _measure_loudness(music, voice, timeout)
-    audio = _mixed_audio(music, voice).filter(
-        "loudnorm", I=LOUDNESS_TARGET, TP=TRUE_PEAK, LRA=11, linear="true", measured_I=m["input_i"],
-        measured_TP=m["input_tp"], measured_LRA=m["input_lra"], measured_thresh=m["input_thresh"],
-        offset=m["target_offset"]).filter("aresample", AUDIO_RATE)
-    video = ffmpeg.input(str(picture)).video
-    subs = ffmpeg.input(str(subtitles), format="srt", sub_charenc="UTF-8")["s"]
-    stream = ffmpeg.output(
-        video, audio, subs, str(out), vcodec="copy", acodec="aac", audio_bitrate="160k", ar=AUDIO_RATE, ac=2,
-        scodec="mov_text", movflags="+faststart", format="mp4",
-        **{"metadata:s:a:0": f"language={language_iso3}", "metadata:s:s:0": f"language={language_iso3}"},
-        **BITEXACT)
-    run(stream, timeout=timeout, what=f"mixing the {language_iso3} reel")
-    return {"measured_lufs": float(m["input_i"]), "measured_true_peak": float(m["input_tp"])}
+    """One language's reel: the picture (copied, not re-encoded), the stem brought to -16 LUFS (a limiter holds the
+    true peak when the gain would push it over -1.5 dBTP; the gain is corrected once for what the limiter took),
+    and the subtitles as mov_text."""
+    measured = measure_loudness(stem, timeout=timeout)
+    gain, limit = normalise_gain(measured)
+    level = out.with_name(f".{out.stem}.level.wav")
+    try:
+        result = _normalised(stem, gain, limit, level, timeout)
+        if limit and abs(result["lufs"] - LOUDNESS_TARGET) > 0.3:
+            gain += LOUDNESS_TARGET - result["lufs"]
+            result = _normalised(stem, gain, limit, level, timeout)
+        video = ffmpeg.input(str(picture)).video
+        subs = ffmpeg.input(str(subtitles), format="srt", sub_charenc="UTF-8")["s"]
+        stream = ffmpeg.output(
+            video, ffmpeg.input(str(level)).audio, subs, str(out), vcodec="copy", acodec="aac", audio_bitrate="160k",
+            ar=AUDIO_RATE, ac=2, scodec="mov_text", movflags="+faststart", format="mp4",
+            **{"metadata:s:a:0": f"language={language_iso3}", "metadata:s:s:0": f"language={language_iso3}"},
+            **BITEXACT)
+        run(stream, timeout=timeout, what=f"muxing the {language_iso3} reel")
+    finally:
+        level.unlink(missing_ok=True)
+    return {"stem_lufs": measured["lufs"], "gain_db": round(gain, 3), "limited": limit, "lufs": result["lufs"],
+            "true_peak": result["true_peak"]}
 
 
 def srt_time(seconds: float) -> str:

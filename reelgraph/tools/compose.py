@@ -9,7 +9,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import ToolException, tool
 
 from reelgraph.languages import LANGUAGES
-from reelgraph.media.mix import Cut, cut_picture, mix_reel
+from reelgraph.media.mix import Cut, cut_picture, mix_reel, mix_stem
 from reelgraph.studio import Studio
 from reelgraph.tools.args import ComposeArgs
 from reelgraph.tools.common import as_state, script_of
@@ -37,10 +37,12 @@ def compose_reel(fade_seconds: float = 0.5, state: Any = None, config: RunnableC
     picture = folder.record("reel_picture.mp4", "picture", {"seconds": script.duration, "fps": st.fps}, id="picture")
     reels = {}
     for lang in script.languages:
-        rel = f"reel_{lang}.mp4"
+        stem_rel, rel = f"audio/mix_{lang}.wav", f"reel_{lang}.mp4"
+        with folder.writing(stem_rel) as tmp:
+            mix_stem(folder.path(st.music.path), folder.path(st.voices[lang].path), tmp, timeout=timeout)
         with folder.writing(rel) as tmp:
-            loud = mix_reel(folder.path(picture.path), folder.path(st.music.path), folder.path(st.voices[lang].path),
-                            folder.path(st.subtitles[lang].path), LANGUAGES[lang].iso3, tmp, timeout=timeout)
+            loud = mix_reel(folder.path(picture.path), folder.path(stem_rel), folder.path(st.subtitles[lang].path),
+                            LANGUAGES[lang].iso3, tmp, timeout=timeout)
         reels[lang] = folder.record(rel, "reel", {"language": lang, "seconds": script.duration, **loud},
                                     id=f"reel.{lang}")
     with folder.writing("reel_final.mp4") as tmp:

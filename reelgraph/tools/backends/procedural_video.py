@@ -132,7 +132,7 @@ def _camera_frames(plate: Plate, move: Move, n: int, fps: int) -> Iterator[np.nd
 
 def _bridge_frames(a: Plate, b: Plate, move: Move, n: int) -> Iterator[np.ndarray]:
     """From `a` (moving away with the camera) to `b` (arriving into its own framing), dissolving in between."""
-    arrive = Move(-move.zoom, move.px, move.py)
+    arrive = Move(-move.zoom, move.px, move.py, lead=move.lead)
     for i in range(n):
         t = _progress(i, n)
         p = ease(t)
