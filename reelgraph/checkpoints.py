@@ -1,16 +1,20 @@
-"""LangGraph checkpointers for reels: SQLite in the run folder by default, with the state's types allowed."""
+"""LangGraph checkpointers for reels: SQLite in the run folder by default, or PostgreSQL; state types allowed."""
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from reelgraph.errors import ReelgraphError
+from reelgraph.errors import ReelgraphError, UsageError
 
 STATE_TYPES = ("Script", "Character", "Shot", "VoiceLine", "MusicBrief", "Artifact", "Verdict", "Take", "ShotResult")
+URL_ENV = "REELGRAPH_CHECKPOINT_URL"
+POSTGRES_SCHEMES = ("postgres://", "postgresql://")
 
 
 def serializer() -> Any:
@@ -18,6 +22,19 @@ def serializer() -> Any:
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
     return JsonPlusSerializer(allowed_msgpack_modules=[("reelgraph.state", name) for name in STATE_TYPES])
+
+
+def checkpoint_url(url: str | None = None) -> str | None:
+    """The PostgreSQL URL to use: the one given, else $REELGRAPH_CHECKPOINT_URL, else None (SQLite)."""
+    url = url or os.environ.get(URL_ENV) or None
+    if url is not None and not url.startswith(POSTGRES_SCHEMES):
+        raise UsageError(f"--checkpoint {redact(url)!r}: expected a postgres:// or postgresql:// URL")
+    return url
+
+
+def redact(url: str) -> str:
+    """The URL without its password (for logs and run.json)."""
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
 
 
 @contextmanager
@@ -34,3 +51,22 @@ def sqlite_checkpointer(path: Path) -> Iterator[Any]:
         raise ReelgraphError(f"checkpoint database {path} is unreadable: {e}") from e
     finally:
         conn.close()
+
+
+@contextmanager
+def postgres_checkpointer(url: str) -> Iterator[Any]:
+    """LangGraph's PostgreSQL checkpointer on `url` (tables created on first use); unreachable is a clear error."""
+    try:
+        import psycopg
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg.rows import dict_row
+    except ImportError as e:
+        raise UsageError(f"PostgreSQL checkpoints need the studio extra: pip install 'reelgraph[studio]' ({e})") from e
+    try:
+        conn = psycopg.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row, connect_timeout=10)
+    except psycopg.Error as e:
+        raise ReelgraphError(f"checkpoint database {redact(url)} is unreachable: {e}".strip()) from e
+    with conn:
+        saver = PostgresSaver(conn, serde=serializer())
+        saver.setup()
+        yield saver

@@ -1,4 +1,4 @@
-"""`reelgraph generate | resume`: the studio from the command line, with progress bars and a run summary."""
+"""`reelgraph generate | resume | approve | redo-shot | history`: the studio from the command line."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from reelgraph.errors import ReelgraphError, UsageError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="A multi-agent film studio: prompt in, film out.")
 console = Console(stderr=True)
+Checkpoint = Annotated[str | None, typer.Option(
+    "--checkpoint", help="PostgreSQL URL (postgres://...) for the checkpoints; default: $REELGRAPH_CHECKPOINT_URL, "
+                         "else SQLite in the run folder")]
 
 
 class ProgressView:
@@ -37,7 +40,13 @@ class ProgressView:
                                       f"({defects})")
         elif stage == "commit":
             self.progress.advance(self.shots)
-        elif stage in ("plan", "cast", "music", "voice", "compose"):
+        elif stage == "progress":
+            where = f"shot {chunk['shot']} take {chunk['attempt']}" if "shot" in chunk else chunk.get("node", "")
+            self.progress.update(self.stage, description=f"{where} {chunk.get('what', '')} "
+                                                         f"step {chunk['step']}/{chunk['of']}".strip())
+        elif stage == "redo" and chunk.get("status") == "kept":
+            self.progress.update(self.shots, completed=self.progress.tasks[self.shots].total)
+        elif stage in ("plan", "cast", "music", "voice", "compose", "approve"):
             extra = chunk.get("language") or chunk.get("character") or ""
             self.progress.update(self.stage, description=f"{stage} {extra}".strip())
 
@@ -53,6 +62,10 @@ def _summary_table(out: Path) -> None:
     import json
 
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    if summary.get("waiting") == "approve_script":
+        console.print(f"[bold yellow]waiting for approval:[/] the script is {out / 'script.json'}\n"
+                      f"approve it: reelgraph approve --out {out}   (or edit it and add --edit {out / 'script.json'})")
+        return
     table = Table(title=f"{summary.get('title') or 'reel'}: {out}")
     for col in ("shot", "kept take", "attempts", "scores", "defects of kept"):
         table.add_column(col)
@@ -90,6 +103,9 @@ def generate(
     max_attempts: Annotated[int, typer.Option(help="takes per shot at most")] = 3,
     seed: Annotated[int, typer.Option()] = 0,
     profile: Annotated[str, typer.Option(help="'animatic' (offline, no weights) or a profile TOML file")] = "animatic",
+    approve: Annotated[bool, typer.Option("--approve", help="pause after planning until the script is approved "
+                                                            "(reelgraph approve)")] = False,
+    checkpoint: Checkpoint = None,
 ) -> None:
     """Turn a prompt into a finished film: OUT/reel_final.mp4 and OUT/reel_<lang>.mp4."""
     from reelgraph import runner
@@ -98,31 +114,107 @@ def generate(
         request = runner.parse_request(
             prompt=prompt, shots=shots, languages=[x for x in languages.split(",") if x.strip()] or [""],
             shot_seconds=seconds, width=width, height=height, fps=fps, critic=critic, critic_threshold=threshold,
-            max_attempts=max_attempts, seed=seed)
-        run = runner.new_run(request, out, profile)
+            max_attempts=max_attempts, seed=seed, approve_script=approve)
+        run = runner.new_run(request, out, profile, checkpoint)
     except (UsageError, ReelgraphError) as e:
         _fail(e)
     console.print(f"run {run['run_id']} in {out} ({profile} profile)")
     try:
-        _run_with_progress(lambda on_event: runner.execute(out, run, request.model_dump(), on_event), request.shots)
+        _run_with_progress(lambda on_event: runner.execute(out, run, request.model_dump(), on_event,
+                                                           checkpoint=checkpoint), request.shots)
     except ReelgraphError as e:
         _fail(e, out)
     _summary_table(out)
 
 
+def _existing_run(out: Path) -> Path | None:
+    from reelgraph.runner import RUN_FILE
+
+    return out if (out / RUN_FILE).exists() else None
+
+
 @app.command()
-def resume(out: Annotated[Path, typer.Option(help="run folder of the run to continue")]) -> None:
+def resume(out: Annotated[Path, typer.Option(help="run folder of the run to continue")],
+           checkpoint: Checkpoint = None) -> None:
     """Continue a stopped run where it stopped; a finished run is left as it is."""
     from reelgraph import runner
 
     try:
         run = runner.read_run(out)
-        state, worked = _run_with_progress(lambda on_event: runner.resume(out, on_event), run["request"]["shots"])
+        state, worked = _run_with_progress(lambda on_event: runner.resume(out, on_event, checkpoint=checkpoint),
+                                           run["request"]["shots"])
     except (UsageError, ReelgraphError) as e:
-        _fail(e, out if (out / runner.RUN_FILE).exists() else None)
+        _fail(e, _existing_run(out))
     if not worked:
         console.print("the run is already finished: nothing to do")
     _summary_table(out)
+
+
+@app.command()
+def approve(
+    out: Annotated[Path, typer.Option(help="run folder of a run waiting for its script to be approved")],
+    edit: Annotated[Path | None, typer.Option(help="an edited script.json to use instead of the planned one")] = None,
+    checkpoint: Checkpoint = None,
+) -> None:
+    """Approve the planned script (or an edit of it) and continue the run; a wrong edit is refused (exit 2)."""
+    from reelgraph import review, runner
+
+    try:
+        run = runner.read_run(out)
+        data = review.read_edit(edit) if edit is not None else None
+        _run_with_progress(lambda on_event: review.approve(out, data, on_event, checkpoint=checkpoint),
+                           run["request"]["shots"])
+    except (UsageError, ReelgraphError) as e:
+        _fail(e, _existing_run(out))
+    _summary_table(out)
+
+
+@app.command("redo-shot")
+def redo_shot(
+    out: Annotated[Path, typer.Option(help="run folder of a finished run")],
+    shot: Annotated[int, typer.Option(help="the shot to render again (1-based)")],
+    note: Annotated[str | None, typer.Option(help="a note for the Director about this shot")] = None,
+    checkpoint: Checkpoint = None,
+) -> None:
+    """Render one shot again with a note (and the continuous shots after it); keep the others; compose a new reel.
+
+    The previous reels stay as reel_<x>.v<k>.mp4; the fork is in events.jsonl and `reelgraph history`.
+    """
+    from reelgraph import review, runner
+
+    try:
+        run = runner.read_run(out)
+        _run_with_progress(lambda on_event: review.redo_shot(out, shot, note, on_event, checkpoint=checkpoint),
+                           run["request"]["shots"])
+    except (UsageError, ReelgraphError) as e:
+        _fail(e, _existing_run(out))
+    _summary_table(out)
+
+
+@app.command()
+def history(out: Annotated[Path, typer.Option(help="run folder")], checkpoint: Checkpoint = None,
+            as_json: Annotated[bool, typer.Option("--json", help="print JSON lines")] = False) -> None:
+    """The run's checkpoints, newest first, with the forks made by redo-shot."""
+    import json
+
+    from reelgraph import review
+
+    try:
+        rows = review.history(out, checkpoint=checkpoint)
+    except (UsageError, ReelgraphError) as e:
+        _fail(e)
+    if as_json:
+        for row in rows:
+            print(json.dumps(row))
+        return
+    table = Table(title=f"checkpoints of {out}")
+    for col in ("checkpoint", "parent", "step", "source", "next", "shot", "take", "fork"):
+        table.add_column(col)
+    for r in rows:
+        fork = f"redo shot {r['redo']['shot']}: {r['redo'].get('note') or ''}" if r["redo"] else ""
+        table.add_row(r["id"][-8:], (r["parent"] or "")[-8:], str(r["step"]), r["source"] or "",
+                      ",".join(r["next"]), str(r["shot"] or ""), str(r["attempt"] or ""), fork)
+    Console().print(table)
 
 
 def main() -> None:

@@ -64,7 +64,7 @@ def plan(state: ReelState, config: RunnableConfig) -> Command[Literal["approve",
         raise ReelgraphError(f"the Director wrote languages {script.languages}; {state.languages} were asked for")
     studio.folder.write_json("script.json", script.model_dump())
     studio.emit("plan", status="done", shots=len(script.shots), title=script.title,
-                waiting="approval" if state.approve_script else None)
+                **({"waiting": "approval"} if state.approve_script else {}))
     return Command(goto="approve" if state.approve_script else "cast",
                    update={"script": script, "shot": 1, "attempt": 1, "takes": [], "messages": CLEAR})
 

@@ -71,7 +71,7 @@ def read_answer(answer: Any, request: ReelRequest, planned: Script) -> tuple[Scr
 def pending_approval(interrupts: Any) -> dict[str, Any] | None:
     """The approval request among a state snapshot's interrupts, if the run waits for one."""
     for item in interrupts or ():
-        value = getattr(item, "value", item.get("value") if isinstance(item, dict) else None)
+        value = item.get("value") if isinstance(item, dict) else getattr(item, "value", None)
         if isinstance(value, dict) and value.get("kind") == APPROVE_KIND:
             return value
     return None

@@ -91,6 +91,12 @@ def base_checkpoint(graph: Any, config: dict[str, Any], shot: int) -> Any:
     return None
 
 
+def fork_metadata(plan: dict[str, Any]) -> dict[str, str | int]:
+    """The fork checkpoint's metadata (checkpointers keep flat strings and numbers only)."""
+    return {"redo_shot": plan["shot"], "redo_note": plan["note"] or "", "redo_chain": ",".join(map(str, plan["chain"])),
+            "redo_from": plan["from_checkpoint"]}
+
+
 def fork(graph: Any, config: dict[str, Any], shot: int, note: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fork a finished run at the checkpoint before `shot`; returns the fork's config and what the redo does."""
     head = graph.get_state(config)
@@ -118,7 +124,7 @@ def fork(graph: Any, config: dict[str, Any], shot: int, note: str | None) -> tup
         "redo_chain": chain[1:], "redo_keep": [r for r in state.done if r.shot > chain[-1]],
         "music": state.music, "voices": state.voices, "subtitles": state.subtitles,
     }
-    fork_config = graph.update_state({**base.config, "metadata": {"redo": plan}},
+    fork_config = graph.update_state({**base.config, "metadata": fork_metadata(plan)},
                                      Command(goto="direct", update=update), as_node="commit")
     plan["fork_checkpoint"] = fork_config["configurable"]["checkpoint_id"]
     return fork_config, plan

@@ -1,7 +1,8 @@
-"""Start, resume and summarise runs: the graph with LangGraph's SQLite checkpointer in the run folder.
+"""Start, resume and summarise runs: the graph with LangGraph's SQLite checkpointer in the run folder (or PostgreSQL).
 
 Checkpoints are written synchronously (durability="sync") so a run killed at any moment resumes at the last finished
-step; `thread_id` is the run id stored in run.json.
+step; `thread_id` is the run id stored in run.json. A run started with a PostgreSQL URL (`checkpoint`, or
+$REELGRAPH_CHECKPOINT_URL) keeps its checkpoints there; run.json records that (without the password).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reelgraph.checkpoints import sqlite_checkpointer
+from reelgraph.checkpoints import checkpoint_url, postgres_checkpointer, redact, sqlite_checkpointer
 from reelgraph.config import load_profile
 from reelgraph.errors import ReelgraphError, UsageError
+from reelgraph.hitl import pending_approval
 from reelgraph.run_folder import RunFolder
 from reelgraph.state import ReelRequest, ReelState
 
@@ -65,8 +67,18 @@ def make_out_dir(out: Path) -> None:
         raise UsageError(f"--out {str(out)!r}: folder {str(existing)!r} is not writable ({e.strerror})") from None
 
 
-def checkpointer(out: Path) -> Any:
-    """The run's checkpointer: LangGraph's SQLite saver on the run folder's checkpoints.sqlite."""
+def checkpointer(out: Path, run: dict[str, Any] | None = None, url: str | None = None) -> Any:
+    """The run's checkpointer: SQLite in the run folder, or PostgreSQL for a run started with a URL.
+
+    The URL comes from `url`, else $REELGRAPH_CHECKPOINT_URL, else run.json when it holds no password.
+    """
+    where = (run or {}).get("checkpoint") or {}
+    if where.get("kind") == "postgres":
+        url = checkpoint_url(url) or (where["url"] if "***" not in where.get("url", "***") else None)
+        if url is None:
+            raise UsageError(f"this run's checkpoints are in PostgreSQL ({where.get('url')}): pass --checkpoint "
+                             "postgres://... or set REELGRAPH_CHECKPOINT_URL")
+        return postgres_checkpointer(url)
     return sqlite_checkpointer(out / RunFolder.CHECKPOINTS)
 
 
@@ -85,7 +97,8 @@ def read_run(out: Path) -> dict[str, Any]:
         raise ReelgraphError(f"{path} is damaged: {e}") from e
 
 
-def new_run(request: ReelRequest, out: Path, profile: str = "animatic") -> dict[str, Any]:
+def new_run(request: ReelRequest, out: Path, profile: str = "animatic",
+            checkpoint: str | None = None) -> dict[str, Any]:
     """Validate everything, then create the run folder and run.json. Refuses a folder that already holds a run."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {str(out)!r} is a file, not a folder")
@@ -98,49 +111,64 @@ def new_run(request: ReelRequest, out: Path, profile: str = "animatic") -> dict[
     silent = [lang for lang in request.languages if not speech.voices(lang)]
     if silent:
         raise UsageError(f"no voice for {silent} in the {prof.speech.backend!r} speech backend")
+    url = checkpoint_url(checkpoint)
     make_out_dir(out)
     profile_ref = str(Path(profile).resolve()) if profile != "animatic" else "animatic"
     run = {"run_id": f"reel-{uuid.uuid4().hex[:12]}", "created": time.time(), "profile": profile_ref,
-           "request": request.model_dump()}
+           "request": request.model_dump(),
+           "checkpoint": {"kind": "postgres", "url": redact(url)} if url else {"kind": "sqlite"}}
     RunFolder(out).write_json(RUN_FILE, run)
     return run
 
 
-def execute(out: Path, run: dict[str, Any], graph_input: Any, on_event: EventSink | None = None) -> ReelState:
-    """Stream the graph to its end (or the next interrupt), checkpointing every step synchronously."""
+def execute(out: Path, run: dict[str, Any], graph_input: Any, on_event: EventSink | None = None, *,
+            checkpoint: str | None = None, fork: dict[str, Any] | None = None) -> ReelState:
+    """Stream the graph to its end (or the next interrupt), checkpointing every step synchronously.
+
+    `graph_input` is a request, None (continue) or a Command(resume=...); `fork` is a fork's config (its checkpoint).
+    """
     from reelgraph.graph import build_graph
 
-    with checkpointer(out) as saver:
+    with checkpointer(out, run, checkpoint) as saver:
         graph = build_graph(checkpointer=saver)
         config = run_config(out, run)
-        for mode, chunk in graph.stream(graph_input, config, stream_mode=["updates", "custom"], durability="sync"):
+        start = {**config, "configurable": {**config["configurable"], **(fork or {}).get("configurable", {})}}
+        for mode, chunk in graph.stream(graph_input, start, stream_mode=["updates", "custom"], durability="sync"):
             if on_event:
                 on_event(mode, chunk)
-        values = graph.get_state(config).values
-    state = ReelState.model_validate(values)
-    write_summary(out, state)
+        snapshot = graph.get_state(config)
+    state = ReelState.model_validate(snapshot.values)
+    write_summary(out, state, waiting=pending_approval(snapshot.interrupts))
     return state
 
 
-def generate(request: ReelRequest, out: Path, profile: str = "animatic",
-             on_event: EventSink | None = None) -> ReelState:
-    """A new run from a request, to a finished reel."""
-    run = new_run(request, out, profile)
-    return execute(out, run, request.model_dump(), on_event)
+def generate(request: ReelRequest, out: Path, profile: str = "animatic", on_event: EventSink | None = None, *,
+             checkpoint: str | None = None) -> ReelState:
+    """A new run from a request, to a finished reel (or to the script approval, when asked for)."""
+    run = new_run(request, out, profile, checkpoint)
+    return execute(out, run, request.model_dump(), on_event, checkpoint=checkpoint)
 
 
-def resume(out: Path, on_event: EventSink | None = None) -> tuple[ReelState, bool]:
-    """Continue a run where it stopped. Returns the state and whether anything was left to do."""
-    run = read_run(out)
+def snapshot_of(out: Path, run: dict[str, Any], checkpoint: str | None = None) -> Any:
+    """The run's latest state snapshot (values, next nodes, interrupts)."""
     from reelgraph.graph import build_graph
 
-    with checkpointer(out) as saver:
-        snapshot = build_graph(checkpointer=saver).get_state(run_config(out, run))
+    with checkpointer(out, run, checkpoint) as saver:
+        return build_graph(checkpointer=saver).get_state(run_config(out, run))
+
+
+def resume(out: Path, on_event: EventSink | None = None, *, checkpoint: str | None = None) -> tuple[ReelState, bool]:
+    """Continue a run where it stopped. Returns the state and whether anything was left to do."""
+    run = read_run(out)
+    snapshot = snapshot_of(out, run, checkpoint)
     if not snapshot.values:
-        return execute(out, run, run["request"], on_event), True
+        return execute(out, run, run["request"], on_event, checkpoint=checkpoint), True
     if not snapshot.next:
         return ReelState.model_validate(snapshot.values), False
-    return execute(out, run, None, on_event), True
+    if pending_approval(snapshot.interrupts):
+        raise UsageError(f"the run waits for its script to be approved: reelgraph approve --out {out} "
+                         "[--edit script.json]")
+    return execute(out, run, None, on_event, checkpoint=checkpoint), True
 
 
 def stage_times(out: Path) -> dict[str, float]:
@@ -151,16 +179,19 @@ def stage_times(out: Path) -> dict[str, float]:
     events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     times: dict[str, float] = {}
     for ev, nxt in zip(events, events[1:], strict=False):
+        if ev.get("waiting") or (nxt["stage"] == "redo" and nxt.get("status") == "fork"):
+            continue  # a pause for a person (approval) or before a redo: no stage's time
         stage = {"tool": "shots", "shot": "shots", "critic": "shots", "commit": "shots"}.get(ev["stage"], ev["stage"])
         times[stage] = times.get(stage, 0.0) + max(0.0, nxt["t"] - ev["t"])
     return {k: round(v, 3) for k, v in times.items()}
 
 
-def write_summary(out: Path, state: ReelState) -> dict[str, Any]:
-    """summary.json: per shot the kept take, attempts and scores; the reels; time per stage."""
+def write_summary(out: Path, state: ReelState, waiting: dict[str, Any] | None = None) -> dict[str, Any]:
+    """summary.json: per shot the kept take, attempts and scores; the reels; time per stage; what the run waits for."""
     summary = {
         "title": state.script.title if state.script else None,
         "finished": state.final is not None,
+        "waiting": waiting["kind"] if waiting else None,
         "shots": [{"shot": r.shot, "kept": r.kept, "attempts": len(r.takes),
                    "scores": [t.verdict.score if t.verdict else None for t in r.takes],
                    "defects": r.best.verdict.defects if r.best.verdict else []} for r in state.done],

@@ -84,5 +84,8 @@ def eval_command(
     except UsageError as e:
         console.print(f"[bold red]error:[/] {e}")
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("interrupted: the workers were stopped")
+        raise typer.Exit(130) from None
     _print(doc, folder)
     raise typer.Exit(code)

@@ -7,11 +7,13 @@ with `cases/<id>/` as their working directory, so anything a run writes outside 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -70,6 +72,16 @@ def _profile_ref(profile: str) -> str:
     return str(path.resolve())
 
 
+_LIVE: set[subprocess.Popen] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """Kill a worker and everything it started (its own process group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 def run_worker(home: Path, timeout: float) -> dict[str, Any]:
     """Run the case's worker process; kill its whole process group past `timeout`."""
     start = time.perf_counter()
@@ -77,14 +89,27 @@ def run_worker(home: Path, timeout: float) -> dict[str, Any]:
         proc = subprocess.Popen([sys.executable, "-m", "reelgraph.evals.worker", "job.json"], cwd=home, stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        with _LIVE_LOCK:
+            _LIVE.add(proc)
         timed_out = False
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            os.killpg(proc.pid, signal.SIGKILL)
+            _kill(proc)
             proc.wait()
+        finally:
+            with _LIVE_LOCK:
+                _LIVE.discard(proc)
     return {"returncode": proc.returncode, "timed_out": timed_out, "process_s": round(time.perf_counter() - start, 3)}
+
+
+def kill_workers() -> None:
+    """Stop every worker still running (on an interrupt: they run in their own sessions, so no signal reaches them)."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for proc in live:
+        _kill(proc)
 
 
 def _log_tail(home: Path, chars: int = 2000) -> str:
@@ -159,8 +184,14 @@ def run_eval(opts: EvalOptions) -> tuple[dict[str, Any], Path, int]:
         (home / "job.json").write_text(json.dumps(job, indent=1, ensure_ascii=False), encoding="utf-8")
         jobs.append((case, home, job, opts.timeout or case.timeout_s))
     start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, opts.jobs))
+    try:
         rows = list(pool.map(lambda j: run_case(*j), jobs))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        kill_workers()
+        raise
+    pool.shutdown()
     stray = sorted(str(p) for p in files_under(stamp_dir) if not p.startswith("cases/"))
     if opts.record:
         from reelgraph.evals.replay_director import write_recording

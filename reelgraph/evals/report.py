@@ -78,7 +78,10 @@ def summary_section(doc: dict[str, Any]) -> str:
 def _case_row(row: dict[str, Any], folder: Path) -> list[str]:
     m = row.get("metrics") or {}
     status = f'<td><span class="{escape(row["status"])}">{escape(row["status"])}</span></td>'
-    name = f"<td><b>{escape(row['id'])}</b><br><small>{escape(', '.join(row['tags']))}</small></td>"
+    prompt = row.get("prompt_head") or ""
+    prompt = prompt[:90] + ("…" if row.get("prompt_chars", 0) > 90 else "")
+    name = (f"<td><b>{escape(row['id'])}</b><br><small>{escape(', '.join(row['tags']))}</small><br>"
+            f"<small title=\"{row.get('prompt_chars', 0)} characters\">{escape(prompt)}</small></td>")
     cells = [name, status, _cell(", ".join(row["request"].get("languages", [])), False)]
     cells += [_cell(m.get(key)) for key, _ in COLUMNS]
     contact = folder / row["home"] / CONTACT

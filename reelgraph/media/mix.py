@@ -106,9 +106,11 @@ def normalise_gain(measured: dict[str, float]) -> tuple[float, bool]:
 
 def _normalised(stem: Path, gain: float, limit: bool, out: Path, timeout: float) -> dict[str, float]:
     audio = ffmpeg.input(str(stem)).audio.filter("volume", f"{gain:.3f}dB")
-    if limit:
-        ceiling = 10 ** ((TRUE_PEAK - 1.5) / 20)  # a sample-peak limiter, with room for inter-sample and AAC peaks
-        audio = audio.filter("alimiter", limit=f"{ceiling:.4f}", level="disabled", attack=5, release=50)
+    if limit:  # a true-peak limiter: limiting at 4x the sample rate also catches the peaks between samples
+        ceiling = 10 ** ((TRUE_PEAK - 0.5) / 20)
+        audio = (audio.filter("aresample", 4 * AUDIO_RATE)
+                 .filter("alimiter", limit=f"{ceiling:.4f}", level="disabled", attack=5, release=50)
+                 .filter("aresample", AUDIO_RATE))
     run(ffmpeg.output(audio, str(out), acodec="pcm_s16le", ar=AUDIO_RATE, ac=2, format="wav", **BITEXACT),
         timeout=timeout, what="normalising loudness")
     return measure_loudness(out, timeout=timeout)

@@ -303,8 +303,9 @@ def pipeline_footprint(pipe: Any, name: str, *, tokens: int, frames_hw: tuple[in
     )
 
 
-def apply_plan(pipe: Any, plan: Plan, device: Any, *, previous: Plan | None = None) -> None:
-    """Place a pipeline as `plan` says, with diffusers' own hooks. `previous`: the plan it is placed by now."""
+def apply_plan(pipe: Any, plan: Plan, device: Any, *, previous: Plan | None = None) -> Plan:
+    """Place a pipeline as `plan` says, with diffusers' own hooks (`previous`: the plan it is placed by now).
+    Returns the plan in effect."""
     import torch
 
     device = torch.device(device)
@@ -334,6 +335,7 @@ def apply_plan(pipe: Any, plan: Plan, device: Any, *, previous: Plan | None = No
             vae.enable_tiling()
         elif hasattr(vae, "disable_tiling"):
             vae.disable_tiling()
+    return plan
 
 
 @dataclass
@@ -357,6 +359,7 @@ class MemoryPlanner:
               vllm_fraction: float = 0.0, override: str | None = None, tiled: bool | None = None) -> Plan:
         """Register a loaded pipeline, plan every registered pipeline together, place them; returns its plan."""
         with self._lock:
+            self._prune()
             self.entries[footprint.name] = _Entry(footprint, weakref.ref(pipe), device, override, tiled)
             if card_gib is None:  # no accelerator: everything stays where it is (CPU)
                 plan = Plan(footprint.name, "resident", bool(tiled), reason="no accelerator: runs on the CPU")
@@ -380,13 +383,18 @@ class MemoryPlanner:
                 return None
             return self._replan(card_gib, vllm_fraction)[name]
 
-    def _replan(self, card_gib: float, vllm_fraction: float) -> dict[str, Plan]:
+    def _prune(self) -> None:
+        """Forget pipelines that no longer exist (their backend was dropped)."""
         for name in [n for n, e in self.entries.items() if e.pipe() is None]:
             del self.entries[name]
+
+    def _replan(self, card_gib: float, vllm_fraction: float) -> dict[str, Plan]:
+        self._prune()
         entries = list(self.entries.values())
         plans = plan_memory([e.footprint for e in entries], card_gib=card_gib, vllm_fraction=vllm_fraction,
                             overrides={e.footprint.name: e.override for e in entries},
                             tiled_overrides={e.footprint.name: e.tiled for e in entries})
+
         def shrink(e: _Entry) -> int:
             new = MODES.index(plans[e.footprint.name].mode)
             return 99 if e.plan is None else MODES.index(e.plan.mode) - new
@@ -395,8 +403,8 @@ class MemoryPlanner:
         for e in sorted(entries, key=shrink):
             new = plans[e.footprint.name]
             if e.plan is None or (e.plan.mode, e.plan.tiled_vae) != (new.mode, new.tiled_vae):
-                apply_plan(e.pipe(), new, e.device, previous=e.plan)
-            e.plan = new
+                new = apply_plan(e.pipe(), new, e.device, previous=e.plan)
+            e.plan = plans[e.footprint.name] = new
         return plans
 
     def forget(self, names: Iterable[str] | None = None) -> None:

@@ -294,6 +294,12 @@ class DiffusersBackend:
         self.guidance = float(self.DEFAULT_GUIDANCE if self.opts["guidance"] is None else self.opts["guidance"])
         if self.steps < 1:
             raise UsageError(f"{self.kind} backend 'diffusers': steps must be at least 1")
+        from reelgraph.serving.memory_plan import MODES
+
+        if self.opts["memory_plan"] not in ("auto", *MODES):
+            raise UsageError(f"{self.kind} option memory_plan must be auto, {', '.join(MODES)}; "
+                             f"got {self.opts['memory_plan']!r}")
+        tiled_option(self.opts["tiled_vae"])
         self.model_loads = 0
         self.load_seconds = 0.0
         self.plan: Any = None
@@ -355,7 +361,9 @@ class DiffusersBackend:
         return True
 
     def _run(self, call: Callable[[], T], what: str) -> T:
-        return with_oom_retry(call, shrink=self._shrink, what=f"{self.kind} {what} ({self.folder.name})")
+        """One generation at a time per pipeline; out of memory -> a smaller plan and again."""
+        with self._lock:
+            return with_oom_retry(call, shrink=self._shrink, what=f"{self.kind} {what} ({self.folder.name})")
 
     def generator(self, seed: int) -> Any:
         """A seeded CPU generator (the same noise on every device)."""
