@@ -32,7 +32,7 @@ class AgentConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["template", "heuristic", "llm", "vlm"]
+    kind: Literal["template", "heuristic", "llm", "vlm", "replay"]
     base_url: str | None = None
     model: str | None = None
     api_key: str = "EMPTY"

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import cli
+from reel_helpers import cli
 
 SMALL = ["--shots", "1", "--seconds", "1", "--width", "128", "--height", "72", "--no-critic"]
 

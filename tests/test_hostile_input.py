@@ -6,13 +6,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import cli, subtitle_texts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage
 from langgraph.graph import START, StateGraph
 from langgraph.prebuilt import ToolNode
 from pydantic import ValidationError
+from reel_helpers import cli, subtitle_texts
 
 from reelgraph import runner
 from reelgraph.agents.template_director import write_script

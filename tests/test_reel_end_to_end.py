@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from conftest import audio_samples, probe, subtitle_texts
+from reel_helpers import audio_samples, probe, subtitle_texts
 
 from reelgraph.media.mix import measure_loudness
 from reelgraph.state import Script

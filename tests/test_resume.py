@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import EXAMPLE_PROMPT, ROOT, cli, file_states, stream_md5
+from reel_helpers import EXAMPLE_PROMPT, ROOT, cli, file_states, stream_md5
 
 
 def _committed(out: Path) -> set[int]:

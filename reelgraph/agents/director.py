@@ -33,4 +33,8 @@ def make_director(profile: Profile) -> Director:
         from reelgraph.agents.llm_director import LLMDirector
 
         return LLMDirector(profile.director)
-    raise UsageError(f"director kind {kind!r} is not a Director (use 'template' or 'llm')")
+    if kind == "replay":
+        from reelgraph.evals.replay_director import ReplayDirector
+
+        return ReplayDirector(profile.director)
+    raise UsageError(f"director kind {kind!r} is not a Director (use 'template', 'llm' or 'replay')")

@@ -25,8 +25,9 @@ def render_master(character: str, seed: int = 0, state: Any = None, config: Runn
     image = backend.master(script.character(character), width=512, height=512, seed=seed)
     with studio.folder.writing(rel) as tmp:
         image.save(tmp, format="PNG")
-    art = studio.folder.record(rel, "master", {"width": 512, "height": 512, "seed": seed, "character": character,
-                                                "backend": backend.name}, id=f"master.{character}")
+    meta = {**getattr(backend, "last_meta", {}), "width": 512, "height": 512, "seed": seed, "character": character,
+            "backend": backend.name}
+    art = studio.folder.record(rel, "master", meta, id=f"master.{character}")
     return f"master of {character} drawn: {rel}", art.model_dump()
 
 
@@ -51,8 +52,8 @@ def render_keyframe(prompt: str, setting: str, characters: list[str] | None = No
     image = backend.keyframe(spec, width=st.width, height=st.height)
     with studio.folder.writing(rel) as tmp:
         image.save(tmp, format="PNG")
-    meta = {"shot": shot.index, "attempt": st.attempt, "width": st.width, "height": st.height, "seed": seed,
-            "backend": backend.name}
+    meta = {**getattr(backend, "last_meta", {}), "shot": shot.index, "attempt": st.attempt, "width": st.width,
+            "height": st.height, "seed": seed, "backend": backend.name}
     art = studio.folder.record(rel, "keyframe", meta, id=f"shot{shot.index:02d}.take{st.attempt}.key")
     studio.emit("tool", tool="render_keyframe", shot=shot.index, attempt=st.attempt)
     return f"keyframe of shot {shot.index} take {st.attempt} drawn: {rel}", art.model_dump()
