@@ -57,7 +57,7 @@ def new_stamp_dir(out: Path, stamp: str | None) -> Path:
         path = out / (base if n == 0 else f"{base}-{n}")
         try:
             path.mkdir(parents=True)
-            return path
+            return path.resolve()
         except FileExistsError:
             continue
     raise UsageError(f"cannot make a fresh eval folder under {out}")
@@ -117,30 +117,36 @@ def _log_tail(home: Path, chars: int = 2000) -> str:
     return path.read_text(encoding="utf-8", errors="replace")[-chars:] if path.exists() else ""
 
 
+def _result(home: Path, proc: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """The worker's result, or what happened to a worker that left none."""
+    if proc["timed_out"]:
+        return {"status": "timeout", "error": f"killed after {timeout:.0f} s", "log": _log_tail(home)}
+    try:
+        return json.loads((home / RESULT).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        return {"status": "crashed", "error": f"worker exited with code {proc['returncode']} and no result ({e})",
+                "log": _log_tail(home)}
+
+
 def run_case(case: Case, home: Path, job: dict[str, Any], timeout: float) -> dict[str, Any]:
     """One case end to end: its worker, its result (or the crash), and its expectations checked."""
     before = files_under(home)
     absent = snapshot_absent(case.expect.absent)
     proc = run_worker(home, timeout)
-    result_path = home / RESULT
-    if proc["timed_out"]:
-        result = {"status": "timeout", "error": f"killed after {timeout:.0f} s", "log": _log_tail(home)}
-    elif not result_path.is_file():
-        result = {"status": "crashed", "error": f"worker exited with code {proc['returncode']} and no result",
-                  "log": _log_tail(home)}
-    else:
-        result = json.loads(result_path.read_text(encoding="utf-8"))
+    result = _result(home, proc, timeout)
     checks = check_case(case, result, home, before, absent, HARNESS_FILES)
     ok = all(c["ok"] for c in checks.values())
     status = "passed" if ok else ("failed" if result["status"] in ("finished", "refused") else result["status"])
+    root = home.parents[1]
+    prompt = job["request"]["prompt"]
     return {"id": case.id, "tags": case.tags, "note": case.note, "source": case.source, "status": status,
             "run_status": result["status"], "error": result.get("error"), "traceback": result.get("traceback"),
-            "log": result.get("log"), "checks": checks, "request": {k: v for k, v in job["request"].items()
-                                                                    if k != "prompt"},
-            "prompt_chars": len(job["request"]["prompt"]), "prompt_head": job["request"]["prompt"][:200],
-            "home": str(home.relative_to(home.parents[1])), "run_dir": str(Path(job["run_dir"]).relative_to(
-                home.parents[1])), "process": proc, **{k: result.get(k) for k in (
-                    "metrics", "shots", "characters", "languages", "title", "planned_s")},
+            "log": result.get("log"), "checks": checks, "director": result.get("director"),
+            "request": {k: v for k, v in job["request"].items() if k != "prompt"},
+            "prompt_chars": len(prompt), "prompt_head": prompt[:200],
+            "home": home.relative_to(root).as_posix(), "run_dir": Path(job["run_dir"]).relative_to(root).as_posix(),
+            "process": proc, **{k: result.get(k) for k in ("metrics", "shots", "characters", "languages", "title",
+                                                           "planned_s")},
             "stage_seconds": (result.get("metrics") or {}).get("stage_seconds") or result.get("stage_seconds")}
 
 
@@ -148,10 +154,7 @@ def _job(case: Case, opts: EvalOptions, home: Path, profile: str) -> dict[str, A
     job: dict[str, Any] = {"id": case.id, "request": case.request_fields(opts.overrides, opts.seed),
                            "profile": profile, "run_dir": str((home / "run").resolve()), "replay": None}
     if opts.replay:
-        rec = (opts.recordings / f"{case.id}.json").resolve()
-        if not rec.is_file():
-            raise UsageError(f"no recording for case {case.id!r} in {opts.recordings} (make one with --record)")
-        job["replay"] = str(rec)
+        job["replay"] = str((opts.recordings / f"{case.id}.json").resolve())
     return job
 
 
@@ -175,6 +178,9 @@ def run_eval(opts: EvalOptions) -> tuple[dict[str, Any], Path, int]:
     cases = select(load_cases(opts.prompts), opts.cases)
     baseline = gate.load_baseline(opts.baseline) if opts.baseline else None
     profile = _profile_ref(opts.profile)
+    missing = [c.id for c in cases if opts.replay and not (opts.recordings / f"{c.id}.json").is_file()]
+    if missing:
+        raise UsageError(f"no recording for {', '.join(missing)} in {opts.recordings} (make them with --record)")
     stamp_dir = new_stamp_dir(opts.out, opts.stamp)
     jobs = []
     for case in cases:

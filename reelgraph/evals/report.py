@@ -27,9 +27,15 @@ COLUMNS = [("shots", "shots"), ("score_mean", "score"), ("score_min", "min"), ("
            ("checkpoint_bytes", "ckpt bytes")]
 
 
+def esc(text: str) -> str:
+    """HTML-escaped, with control and invisible format characters (bidi overrides, ESC, zero-width) shown as codes."""
+    shown = "".join(ch if ch.isprintable() or ch in "\n\t " else f"\\u{ord(ch):04x}" for ch in str(text))
+    return escape(shown)
+
+
 def img(png: bytes, alt: str, width: int | None = None) -> str:
     size = f' width="{width}"' if width else ""
-    return f'<img alt="{escape(alt)}"{size} src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+    return f'<img alt="{esc(alt)}"{size} src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
 
 
 def _fmt(v: Any) -> str:
@@ -39,11 +45,11 @@ def _fmt(v: Any) -> str:
         return "yes" if v else "no"
     if isinstance(v, float):
         return f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
-    return escape(str(v))
+    return esc(str(v))
 
 
 def _table(head: list[str], rows: list[list[str]]) -> str:
-    th = "".join(f"<th>{escape(h)}</th>" for h in head)
+    th = "".join(f"<th>{esc(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(r) + "</tr>" for r in rows)
     return f"<table><tr>{th}</tr>{body}</table>"
 
@@ -61,13 +67,13 @@ def summary_section(doc: dict[str, Any]) -> str:
         ("takes per shot", s["attempts_mean"]), ("wall time (s)", doc["wall_s"]), ("parallel jobs", doc["jobs"])]]
     html = "<h2>Summary</h2>" + _table(["", ""], rows)
     if doc.get("stray_files"):
-        html += "<pre>files outside every case folder: " + escape(", ".join(doc["stray_files"])) + "</pre>"
+        html += "<pre>files outside every case folder: " + esc(", ".join(doc["stray_files"])) + "</pre>"
     gate = doc.get("gate")
     if gate:
         verdict = '<span class="passed">passed</span>' if gate["passed"] else '<span class="failed">FAILED</span>'
-        html += (f"<h2>Regression gate: {verdict}</h2><p>baseline {escape(gate['baseline'])}: {gate['checked']} "
-                 f"values checked; skipped {escape(', '.join(gate['skipped']) or 'none')}; new "
-                 f"{escape(', '.join(gate['new']) or 'none')}</p>")
+        html += (f"<h2>Regression gate: {verdict}</h2><p>baseline {esc(gate['baseline'])}: {gate['checked']} "
+                 f"values checked; skipped {esc(', '.join(gate['skipped']) or 'none')}; new "
+                 f"{esc(', '.join(gate['new']) or 'none')}</p>")
         if gate["regressions"]:
             html += _table(["case", "metric", "baseline", "now", "allowed"], [
                 [_cell(r["case"], False), _cell(r["metric"], False), _cell(r["baseline"]), _cell(r["value"]),
@@ -77,11 +83,11 @@ def summary_section(doc: dict[str, Any]) -> str:
 
 def _case_row(row: dict[str, Any], folder: Path) -> list[str]:
     m = row.get("metrics") or {}
-    status = f'<td><span class="{escape(row["status"])}">{escape(row["status"])}</span></td>'
+    status = f'<td><span class="{esc(row["status"])}">{esc(row["status"])}</span></td>'
     prompt = row.get("prompt_head") or ""
     prompt = prompt[:90] + ("…" if row.get("prompt_chars", 0) > 90 else "")
-    name = (f"<td><b>{escape(row['id'])}</b><br><small>{escape(', '.join(row['tags']))}</small><br>"
-            f"<small title=\"{row.get('prompt_chars', 0)} characters\">{escape(prompt)}</small></td>")
+    name = (f"<td><b>{esc(row['id'])}</b><br><small>{esc(', '.join(row['tags']))}</small><br>"
+            f"<small title=\"{row.get('prompt_chars', 0)} characters\">{esc(prompt)}</small></td>")
     cells = [name, status, _cell(", ".join(row["request"].get("languages", [])), False)]
     cells += [_cell(m.get(key)) for key, _ in COLUMNS]
     contact = folder / row["home"] / CONTACT
@@ -92,16 +98,16 @@ def _case_row(row: dict[str, Any], folder: Path) -> list[str]:
 
 def _failure(row: dict[str, Any]) -> str:
     bad = {k: c for k, c in row["checks"].items() if not c["ok"]}
-    parts = [f"<h3 id=\"{escape(row['id'])}\">{escape(row['id'])}: {escape(row['status'])}</h3>",
-             f'<p>run folder: <a href="{escape(row["run_dir"])}/">{escape(row["run_dir"])}</a> · case folder: '
-             f'<a href="{escape(row["home"])}/">{escape(row["home"])}</a></p>']
+    parts = [f"<h3 id=\"{esc(row['id'])}\">{esc(row['id'])}: {esc(row['status'])}</h3>",
+             f'<p>run folder: <a href="{esc(row["run_dir"])}/">{esc(row["run_dir"])}</a> · case folder: '
+             f'<a href="{esc(row["home"])}/">{esc(row["home"])}</a></p>']
     if row.get("error"):
-        parts.append(f"<pre>{escape(row['error'])}</pre>")
+        parts.append(f"<pre>{esc(row['error'])}</pre>")
     if bad:
-        parts.append("<pre>" + escape("\n".join(f"{k}: {c['detail']}" for k, c in bad.items())) + "</pre>")
+        parts.append("<pre>" + esc("\n".join(f"{k}: {c['detail']}" for k, c in bad.items())) + "</pre>")
     tail = row.get("traceback") or row.get("log")
     if tail:
-        parts.append(f"<details><summary>log</summary><pre>{escape(tail)}</pre></details>")
+        parts.append(f"<details><summary>log</summary><pre>{esc(tail)}</pre></details>")
     return "".join(parts)
 
 
@@ -119,7 +125,7 @@ def _details(row: dict[str, Any]) -> str:
     mem = (row.get("metrics") or {}).get("stage_peak_rss_mb") or {}
     stages = [[_cell(k, False), _cell((row.get("stage_seconds") or {}).get(k)), _cell(mem.get(k))]
               for k in dict.fromkeys([*(row.get("stage_seconds") or {}), *mem])]
-    return (f"<details><summary>{escape(row['id'])}: {escape(row.get('title') or '')}</summary>"
+    return (f"<details><summary>{esc(row['id'])}: {esc(row.get('title') or '')}</summary>"
             + _table(["shot", "kept", "scores", "defects", "transition", "seam", "flicker", "identity", "s"], shot_rows)
             + _table(["language", "LUFS", "dBTP", "sub offset s", "cue vs line s", "cue overlap s", "truncated s"],
                      langs)
@@ -135,8 +141,8 @@ def build_report(doc: dict[str, Any], folder: Path) -> str:
     failures = "".join(_failure(r) for r in rows if r["status"] != "passed")
     details = "".join(_details(r) for r in rows)
     title = f"reelgraph eval {doc['stamp']} ({doc['profile']}{', replay' if doc.get('replay') else ''})"
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{escape(title)}</title><style>{CSS}</style>"
-            f"</head><body><h1>{escape(title)}</h1>{summary_section(doc)}<h2>Plots</h2><div class=\"plots\">{plots}"
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{esc(title)}</title><style>{CSS}</style>"
+            f"</head><body><h1>{esc(title)}</h1>{summary_section(doc)}<h2>Plots</h2><div class=\"plots\">{plots}"
             f"</div><h2>Cases</h2>{table}" + (f"<h2>Failures</h2>{failures}" if failures else "")
             + f"<h2>Per shot</h2>{details}</body></html>")
 

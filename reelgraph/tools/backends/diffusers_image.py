@@ -18,7 +18,7 @@ from typing import Any
 
 from PIL import Image
 
-from reelgraph.errors import BackendError
+from reelgraph.errors import BackendError, UsageError
 from reelgraph.state import Character
 from reelgraph.tools.backends.base import KeyframeSpec
 from reelgraph.tools.backends.diffusers_common import DiffusersBackend, Stages, call_kwargs
@@ -105,7 +105,7 @@ class DiffusersImageBackend(DiffusersBackend):
     def __init__(self, cfg: Any) -> None:
         super().__init__(cfg)
         if self.opts["reference"] not in ("auto", "none"):
-            raise BackendError(f"image option reference must be 'auto' or 'none', got {self.opts['reference']!r}")
+            raise UsageError(f"image option reference must be 'auto' or 'none', got {self.opts['reference']!r}")
         self.ref_pipe: Any = None
         self.ref_mode = "text"  # "img2img", "edit" (Kontext-style) or "text"
         self.last_meta: dict[str, Any] = {}
