@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessage
 from reelgraph.agents.brief import ShotBrief
 from reelgraph.config import Profile
 from reelgraph.errors import UsageError
-from reelgraph.state import ReelRequest, Script
+from reelgraph.state import ReelRequest, Script, VoiceLine
 
 
 class Director(Protocol):
@@ -20,6 +20,9 @@ class Director(Protocol):
 
     def direct(self, brief: ShotBrief) -> AIMessage:
         """The next message of this take: tool calls, or none when the take is ready for the critic."""
+
+    def shorten_line(self, line: VoiceLine, names: list[str], keep: float) -> str:
+        """The same line said in about `keep` of its length (the voice-over must fit its shot)."""
 
 
 def make_director(profile: Profile) -> Director:

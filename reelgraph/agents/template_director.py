@@ -199,6 +199,13 @@ class TemplateDirector:
     def write_script(self, request: ReelRequest) -> Script:
         return write_script(request)
 
+    def shorten_line(self, line: VoiceLine, names: list[str], keep: float) -> str:
+        """A shorter line (about `keep` of its length): its first sentence, else the names of who is in frame."""
+        first = re.split(r"(?<=[.!?。！？])\s*", line.text.strip())[0].strip()
+        if first and len(first) <= keep * len(line.text):
+            return first
+        return " & ".join(names) if names else "…"
+
     def direct(self, brief: ShotBrief) -> AIMessage:
         """The next step of this take: a keyframe call, then a motion call, then 'take ready'."""
         made = brief.made
