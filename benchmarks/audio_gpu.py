@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 # audiocraft model scales (transformer_lm dim / heads / layers; ffn = 4 x dim); text encoder T5-base; 32 kHz Encodec
-MUSICGEN_SIZES = {"medium": (1536, 24, 48), "small": (1024, 16, 24)}
+MUSICGEN_SIZES = {"medium": (1536, 24, 48), "small": (1024, 16, 24), "tiny": (64, 2, 2)}  # tiny: smoke tests
 PROMPT_WORDS = ["hopeful", "tense", "melancholic", "playful", "epic", "calm", "instrumental", "film", "score", "bpm",
                 "key", "of", "major", "minor", "strings", "low", "brass", "drums", "pad", "bass", "piano", "synth",
                 ",", "#", "A", "B", "C", "D", "E", "F", "G", "b", "96", "120"]
@@ -42,16 +42,32 @@ SPEECH_TEXT = ("The lighthouse keeper climbed the stairs one last time. Below hi
 
 def install_stand_ins() -> list[str]:
     """Import the backends without the studio's orchestration stack; stand in for what this machine lacks."""
+    import importlib.machinery
+
     import numpy as np
+    import transformers
 
     import reelgraph
 
+    # resolve the transformers classes first: its lazy imports check which packages exist, stand-ins must not count
+    for name in ("AutoProcessor", "AutoTokenizer", "EncodecConfig", "MusicgenConfig", "MusicgenDecoderConfig",
+                 "MusicgenForConditionalGeneration", "PreTrainedTokenizerFast", "T5Config", "VitsConfig", "VitsModel",
+                 "VitsTokenizer"):
+        getattr(transformers, name)
+
+    def module(name: str, **attrs: Any) -> types.ModuleType:
+        mod = types.ModuleType(name)
+        mod.__spec__ = importlib.machinery.ModuleSpec(name, None)
+        mod.__dict__.update(attrs)
+        sys.modules[name] = mod
+        return mod
+
     used = []
     # the tools package's __init__ wires the LangGraph tools; the backends under it need none of that
-    tools = types.ModuleType("reelgraph.tools")
-    tools.__path__ = [str(ROOT / "reelgraph" / "tools")]
-    sys.modules.setdefault("reelgraph.tools", tools)
-    reelgraph.tools = sys.modules["reelgraph.tools"]
+    if "reelgraph.tools" not in sys.modules:
+        tools = module("reelgraph.tools", __path__=[str(ROOT / "reelgraph" / "tools")])
+        tools.__spec__.submodule_search_locations = tools.__path__
+        reelgraph.tools = tools
     try:
         import reelgraph.config  # noqa: F401
     except ImportError:
@@ -67,7 +83,7 @@ def install_stand_ins() -> list[str]:
             def model_copy(self, update: dict[str, Any]) -> BackendConfig:
                 return BackendConfig(**{**self.__dict__, **update})
 
-        sys.modules["reelgraph.config"] = types.SimpleNamespace(BackendConfig=BackendConfig)
+        module("reelgraph.config", BackendConfig=BackendConfig)
     try:
         import reelgraph.state  # noqa: F401
     except ImportError:
@@ -80,7 +96,7 @@ def install_stand_ins() -> list[str]:
             key: str = "C"
             instrumentation: list[str] = field(default_factory=lambda: ["pad", "bass", "drums"])
 
-        sys.modules["reelgraph.state"] = types.SimpleNamespace(MusicBrief=MusicBrief, Character=object)
+        module("reelgraph.state", MusicBrief=MusicBrief, Character=object)
     try:
         import reelgraph.tools.backends.base  # noqa: F401
     except ImportError:
@@ -90,7 +106,7 @@ def install_stand_ins() -> list[str]:
         class MediaInfo:
             meta: dict[str, Any] = field(default_factory=dict)
 
-        sys.modules["reelgraph.tools.backends.base"] = types.SimpleNamespace(MediaInfo=MediaInfo)
+        module("reelgraph.tools.backends.base", MediaInfo=MediaInfo)
     try:
         import soundfile  # noqa: F401
     except ImportError:
@@ -104,7 +120,7 @@ def install_stand_ins() -> list[str]:
                 w.setframerate(int(rate))
                 w.writeframes(pcm.tobytes())
 
-        sys.modules["soundfile"] = types.SimpleNamespace(write=write)
+        module("soundfile", write=write)
     try:
         import scipy.signal  # noqa: F401
     except ImportError:
@@ -117,9 +133,7 @@ def install_stand_ins() -> list[str]:
             y = np.stack([np.interp(t, np.arange(n), row) for row in x.reshape(-1, n)]).reshape(*x.shape[:-1], -1)
             return np.moveaxis(y, -1, axis)
 
-        signal = types.SimpleNamespace(resample_poly=resample_poly)
-        sys.modules["scipy"] = types.SimpleNamespace(signal=signal)
-        sys.modules["scipy.signal"] = signal
+        module("scipy", signal=module("scipy.signal", resample_poly=resample_poly))
     return used
 
 
@@ -147,7 +161,8 @@ def musicgen_model(size: str, device: Any, dtype: Any) -> Any:
                                     num_attention_heads=heads, ffn_dim=4 * dim, max_position_embeddings=2048,
                                     activation_function="gelu", pad_token_id=2048, bos_token_id=2048,
                                     decoder_start_token_id=2048, audio_channels=1)
-    config = MusicgenConfig(text_encoder=text, audio_encoder=audio, decoder=decoder)
+    # dicts: the form every transformers version's MusicgenConfig accepts
+    config = MusicgenConfig(text_encoder=text.to_dict(), audio_encoder=audio.to_dict(), decoder=decoder.to_dict())
     config.decoder_start_token_id = config.pad_token_id = 2048
     torch.manual_seed(0)
     with torch.device(device):
@@ -180,7 +195,7 @@ def bench_music(args: argparse.Namespace, deadline: float) -> dict[str, Any]:
 
     device = torch.device(args.device)
     dtype = resolve_dtype(args.dtype, device, cuda_default="float16")
-    size = "small" if args.small else "medium"
+    size = args.size
     t0 = time.perf_counter()
     model = musicgen_model(size, device, dtype)
     build_s = time.perf_counter() - t0
@@ -194,20 +209,27 @@ def bench_music(args: argparse.Namespace, deadline: float) -> dict[str, Any]:
                            "guidance_scale": 3.0, "window_s": args.window_s, "overlap_s": args.overlap_s}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "score.wav"
-        t0 = time.perf_counter()
-        backend.compose(brief, seconds=1.0, seed=0, out=out)  # warm-up: kernels, allocator
-        res["warmup_s"] = round(time.perf_counter() - t0, 2)
+        warm = min(1.0, args.music_seconds / 4)
+        res["warmup_s"] = []
+        for _ in range(2 if device.type == "cuda" else 1):  # warm-up: kernels, allocator, caches
+            t0 = time.perf_counter()
+            backend.compose(brief, seconds=warm, seed=0, out=out)
+            res["warmup_s"].append(round(time.perf_counter() - t0, 2))
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        if time.perf_counter() + res["warmup_s"] * args.music_seconds * 1.5 > deadline:
-            res["skipped"] = "the warm-up says this would run past --budget-s"
-            return res
-        t0 = time.perf_counter()
-        info = backend.compose(brief, seconds=args.music_seconds, seed=1, out=out)
-        wall = time.perf_counter() - t0
-    res.update({"seconds": args.music_seconds, "segments": info.meta["segments"],
+        seconds = args.music_seconds
+        rate = max(res["warmup_s"][-1], 1e-3) / warm * 1.2  # short runs are slower per second: pessimistic
+        affordable = (deadline - time.perf_counter()) / rate
+        if seconds > affordable:
+            seconds = max(warm, round(affordable, 1))
+            res["reduced_from_s"] = args.music_seconds
+        t0, c0 = time.perf_counter(), time.process_time()
+        info = backend.compose(brief, seconds=seconds, seed=1, out=out)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    res.update({"seconds": seconds, "segments": info.meta["segments"],
                 "segments_s": info.meta["timings"]["segments_s"], "compose_s": round(wall, 2),
-                "seconds_per_second": round(wall / args.music_seconds, 3)})
+                "process_cpu_s": round(cpu, 2),
+                "seconds_per_second": round(wall / seconds, 3)})
     if device.type == "cuda":
         res["peak_gib"] = round(torch.cuda.max_memory_allocated(device) / 2**30, 2)
     del backend, model
@@ -230,8 +252,6 @@ def vits_folder(folder: Path) -> Path:
 
 
 def bench_speech(args: argparse.Namespace, deadline: float) -> dict[str, Any]:
-    import torch
-
     from reelgraph.config import BackendConfig
     from reelgraph.tools.backends.speech_vits import VitsSpeechBackend
 
@@ -245,17 +265,19 @@ def bench_speech(args: argparse.Namespace, deadline: float) -> dict[str, Any]:
         res["params"] = sum(p.numel() for v in backend._loaded.values() for p in v.model.parameters())
         res["load_s"] = first.meta["timings"]["load_s"]
         times, seconds = [], first.meta["seconds"]
-        for _ in range(args.speech_runs):
+        cpu = []
+        for _ in range(max(1, args.speech_runs)):
+            c0 = time.process_time()
+            info = backend.speak(SPEECH_TEXT, language="en", voice=None, out=out)
+            times.append(info.meta["timings"]["synth_s"])
+            cpu.append(time.process_time() - c0)
             if time.perf_counter() > deadline:
                 res["stopped_early"] = True
                 break
-            info = backend.speak(SPEECH_TEXT, language="en", voice=None, out=out)
-            times.append(info.meta["timings"]["synth_s"])
-        if args.device.startswith("cuda"):
-            torch.cuda.synchronize()
     res.update({"text_chars": len(SPEECH_TEXT), "seconds": seconds, "runs": len(times),
-                "synth_s_median": round(statistics.median(times), 4) if times else None,
-                "seconds_per_second": round(statistics.median(times) / seconds, 4) if times else None})
+                "synth_s_median": round(statistics.median(times), 4),
+                "process_cpu_s_median": round(statistics.median(cpu), 4),
+                "seconds_per_second": round(statistics.median(times) / seconds, 4)})
     return res
 
 
@@ -263,11 +285,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--device", default="cuda", help="cuda, cuda:N or cpu")
     ap.add_argument("--small", action="store_true", help="MusicGen-small size instead of medium (CPU runs)")
+    ap.add_argument("--size", choices=sorted(MUSICGEN_SIZES), default=None, help="MusicGen size (overrides --small)")
     ap.add_argument("--dtype", default="auto", help="MusicGen dtype: auto (float16 on CUDA), bfloat16, float32")
-    ap.add_argument("--music-seconds", type=float, default=None, help="default: 30 on CUDA, 3 on CPU")
+    ap.add_argument("--music-seconds", type=float, default=None, help="default: 30 on CUDA, 1 on CPU")
     ap.add_argument("--window-s", type=float, default=20.0)
     ap.add_argument("--overlap-s", type=float, default=5.0)
-    ap.add_argument("--speech-runs", type=int, default=5)
+    ap.add_argument("--speech-runs", type=int, default=None, help="default: 5 on CUDA, 1 on CPU")
     ap.add_argument("--budget-s", type=float, default=270.0, help="stop starting new work after this many seconds")
     ap.add_argument("--skip", choices=["music", "speech"], action="append", default=[])
     ap.add_argument("--out", type=Path, default=None)
@@ -280,7 +303,10 @@ def main() -> int:
         print("CUDA is not available: use --device cpu --small", file=sys.stderr)
         return 2
     if args.music_seconds is None:
-        args.music_seconds = 3.0 if args.device == "cpu" else 30.0
+        args.music_seconds = 1.0 if args.device == "cpu" else 30.0
+    args.size = args.size or ("small" if args.small else "medium")
+    if args.speech_runs is None:
+        args.speech_runs = 1 if args.device == "cpu" else 5
     start = time.perf_counter()
     deadline = start + args.budget_s
     stand_ins = install_stand_ins()
@@ -289,7 +315,7 @@ def main() -> int:
         "device": torch.cuda.get_device_name(torch.device(args.device)) if kind == "cuda" else platform.processor()
         or platform.machine(),
         "torch": torch.__version__, "transformers": transformers.__version__, "threads": torch.get_num_threads(),
-        "small": args.small, "stand_ins": stand_ins,
+        "musicgen_size": args.size, "stand_ins": stand_ins,
     }
     for part, fn in (("music", bench_music), ("speech", bench_speech)):
         if part in args.skip:
@@ -301,7 +327,7 @@ def main() -> int:
         if kind == "cuda":
             torch.cuda.empty_cache()
     report["wall_s"] = round(time.perf_counter() - start, 1)
-    suffix = "_small" if args.small and kind == "cuda" else ""
+    suffix = "" if args.size == ("small" if kind == "cpu" else "medium") else f"_{args.size}"
     out = args.out or ROOT / "benchmarks" / "results" / f"audio_{kind}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -312,8 +338,8 @@ def main() -> int:
         r = report.get(part)
         if not r:
             continue
-        if "error" in r or "skipped" in r:
-            print(f"{part:44} {r.get('error') or r.get('skipped')}")
+        if "error" in r:
+            print(f"{part:44} {r['error']}")
             continue
         compute = r.get("compose_s", r.get("synth_s_median"))
         print(f"{r['model'] + ' ' + r['dtype']:44} {r['params'] / 1e6:8.0f}M {r['seconds']:8.2f} {compute:10.3f} "

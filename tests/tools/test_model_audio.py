@@ -113,6 +113,8 @@ def test_unknown_language_and_missing_voice_are_clear_errors(vits_folders, tmp_p
         backend.speak("hola", language="es", voice=None, out=tmp_path / "es.wav")
     with pytest.raises(BackendError, match="no voice 'narrator'"):
         backend.speak("hello", language="en", voice="narrator", out=tmp_path / "n.wav")
+    with pytest.raises(BackendError, match="no character"):
+        backend.speak("¿¡ 42 !?", language="en", voice=None, out=tmp_path / "p.wav")
     assert not list(tmp_path.iterdir())
 
 

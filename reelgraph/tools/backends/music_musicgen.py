@@ -152,6 +152,8 @@ class MusicgenBackend:
         prompt = describe(brief, str(self.options.get("prompt_suffix", "")))
         with self._lock:
             audio, rate, segments, seg_times = self._generate(prompt, seconds, seed)
+        if not np.isfinite(audio).all():
+            raise BackendError(f"{WHO}: the model produced non-finite audio (try options.dtype = 'float32')")
         n_out = round(seconds * OUT_RATE)
         audio = fit_length(resample(audio, rate, OUT_RATE), n_out)
         if audio.shape[0] == 1:

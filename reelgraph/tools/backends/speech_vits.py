@@ -10,6 +10,7 @@ Each folder loads once, on first use, and stays loaded. Sampling is seeded: the 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import threading
@@ -186,10 +187,15 @@ class VitsSpeechBackend:
     def _synth(self, v: _Voice, sentence: str, speaker: int | None) -> np.ndarray:
         import torch
 
-        enc = v.tokenizer(sentence, return_tensors="pt")
+        tok = v.tokenizer
+        if getattr(tok, "is_uroman", False) and not sentence.isascii() and importlib.util.find_spec("uroman") is None:
+            raise BackendError(f"{WHO}: the model in {str(v.folder)!r} reads romanised text: install the 'uroman' "
+                               "package to speak this script")
+        enc = tok(sentence, return_tensors="pt")
         ids = enc["input_ids"]
-        if ids.shape[-1] <= 1:  # only the blank: nothing in the vocabulary
-            return np.zeros(0, np.float32)
+        silent = {tok.convert_ids_to_tokens(0), tok.pad_token, tok.unk_token}
+        if not any(t and t.strip() and t not in silent for t in tok.convert_ids_to_tokens(ids[0].tolist())):
+            return np.zeros(0, np.float32)  # nothing of the sentence is in the model's vocabulary
         device = v.model.device
         with seeded(self.seed, device), torch.inference_mode():
             out = v.model(input_ids=ids.to(device), attention_mask=enc["attention_mask"].to(device),
