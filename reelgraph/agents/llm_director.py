@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from reelgraph.agents.brief import ShotBrief
 from reelgraph.config import AgentConfig
 from reelgraph.errors import ReelgraphError
-from reelgraph.state import ReelRequest, Script
+from reelgraph.state import ReelRequest, Script, VoiceLine, _clean_text
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,6 @@ def script_schema(request: ReelRequest) -> dict[str, Any]:
     schema = Script.model_json_schema()
     defs = schema["$defs"]
     defs["Character"]["properties"]["palette"]["items"] = {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
-    defs["Character"]["properties"]["slug"]["maxLength"] = 48
     line = defs["VoiceLine"]
     shots = []
     for i in range(1, request.shots + 1):
@@ -125,6 +124,21 @@ def check_script(script: Script, request: ReelRequest) -> list[str]:
     return problems
 
 
+def invoke_structured(runnable: Any, messages: list[BaseMessage]) -> AIMessage:
+    """The raw reply of a `with_structured_output(..., include_raw=True)` runnable, also when the reply was cut at
+    max_tokens (the OpenAI client raises on that; the cut text is still the reply to repair)."""
+    import openai
+
+    try:
+        return runnable.invoke(messages)["raw"]
+    except openai.LengthFinishReasonError as e:
+        choice = e.completion.choices[0]
+        usage = e.completion.usage
+        return AIMessage(content=choice.message.content or "", response_metadata={"finish_reason": "length"},
+                         usage_metadata={"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens,
+                                         "total_tokens": usage.total_tokens} if usage else None)
+
+
 def tool_specs(tools: list[Any]) -> list[dict[str, Any]]:
     """The OpenAI function schemas the model sees (the injected graph state is not among the arguments)."""
     from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -154,23 +168,21 @@ class LLMDirector:
             self._llm = chat_model(self.config, self.role)
         return self._llm
 
-    def _invoke(self, runnable: Any, messages: list[BaseMessage], what: str) -> Any:
+    def _invoke(self, runnable: Any, messages: list[BaseMessage], what: str, structured: bool = False) -> AIMessage:
         from reelgraph.serving.vllm_server import server_errors
 
         t0 = time.perf_counter()
         with server_errors(self.role, self.config):
-            out = runnable.invoke(messages)
+            raw = invoke_structured(runnable, messages) if structured else runnable.invoke(messages)
         seconds = time.perf_counter() - t0
-        raw = out["raw"] if isinstance(out, dict) else out
         usage = getattr(raw, "usage_metadata", None) or {}
         call = {"what": what, "seconds": round(seconds, 3), "input_tokens": usage.get("input_tokens"),
                 "output_tokens": usage.get("output_tokens")}
         self.calls.append(call)
-        if isinstance(raw, AIMessage):
-            raw.response_metadata["seconds"] = call["seconds"]
+        raw.response_metadata["seconds"] = call["seconds"]
         log.info("director %s: %.2fs, %s prompt + %s completion tokens", what, seconds, call["input_tokens"],
                  call["output_tokens"])
-        return out
+        return raw
 
     # --- the script ---------------------------------------------------------------------------------------------
 
@@ -186,7 +198,7 @@ class LLMDirector:
         messages = self.script_messages(request)
         error = ""
         for round_ in (1, 2):
-            raw = self._invoke(runnable, messages, "script" if round_ == 1 else "script repair")["raw"]
+            raw = self._invoke(runnable, messages, "script" if round_ == 1 else "script repair", structured=True)
             content = raw.content if isinstance(raw.content, str) else json.dumps(raw.content)
             try:
                 script = Script.model_validate_json(content)
@@ -202,6 +214,42 @@ class LLMDirector:
             messages = [*messages, AIMessage(content=content[: self.config.max_tokens * 8]),
                         HumanMessage(render("director.md", "repair", error=error))]
         raise ReelgraphError(f"the Director's script is still invalid after a repair: {error}")
+
+    # --- a shorter voice-over line ------------------------------------------------------------------------------
+
+    def shorten_line(self, line: VoiceLine, names: list[str], keep: float) -> str:
+        """The line said in at most about `keep` of its length (structured output, validated; one repair)."""
+        from pydantic import BaseModel, ConfigDict, Field
+
+        limit = max(1, int(len(line.text) * keep))
+
+        class Shorter(BaseModel):
+            model_config = ConfigDict(extra="forbid")
+            text: str = Field(min_length=1, max_length=limit)
+
+        schema = {"title": "ShorterLine", "type": "object", "additionalProperties": False, "required": ["text"],
+                  "properties": {"text": {"type": "string", "minLength": 1, "maxLength": limit}}}
+        runnable = self.llm.with_structured_output(schema, method="json_schema", include_raw=True)
+        values = {"language": line.language, "limit": limit, "names": ", ".join(names) or "none",
+                  "length": len(line.text), "text": line.text}
+        messages: list[BaseMessage] = [SystemMessage(render("director.md", "shorten-system", **values)),
+                                       HumanMessage(render("director.md", "shorten-user", **values))]
+        error = ""
+        for round_ in (1, 2):
+            raw = self._invoke(runnable, messages, "shorten line" + (" repair" if round_ == 2 else ""),
+                               structured=True)
+            content = raw.content if isinstance(raw.content, str) else json.dumps(raw.content)
+            try:
+                text = _clean_text(Shorter.model_validate_json(content).text)
+                if text:
+                    return text
+                error = "text: the line is empty"
+            except ValidationError as e:
+                error = validation_text(e)
+            messages = [*messages, AIMessage(content=content[:2000]),
+                        HumanMessage(render("director.md", "repair", error=error))]
+        raise ReelgraphError(f"the Director's shorter line for {line.text[:60]!r} is still invalid after a repair: "
+                             f"{error}")
 
     # --- one take -----------------------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reelgraph.agents.critic import SAMPLES, TakeReview, sample_indices
-from reelgraph.agents.llm_director import render, validation_text
+from reelgraph.agents.llm_director import invoke_structured, render, validation_text
 from reelgraph.config import AgentConfig
 from reelgraph.errors import BackendError, CriticError
 from reelgraph.state import Defect, Verdict, _clean_text
@@ -63,7 +63,6 @@ def verdict_schema(frames: list[int]) -> dict[str, Any]:
     schema = VerdictReply.model_json_schema()
     schema["properties"]["frames"]["items"] = {"type": "integer", "enum": sorted(set(frames))}
     schema["properties"]["frames"]["maxItems"] = len(set(frames))
-    schema["properties"]["defects"]["uniqueItems"] = True
     schema["required"] = ["score", "defects", "reasons", "frames"]
     schema["title"] = "Verdict"
     return schema
@@ -100,11 +99,12 @@ class VLMCritic:
 
     role = "critic"
 
-    def __init__(self, config: AgentConfig, frames: int = SAMPLES):
+    def __init__(self, config: AgentConfig, frames: int = SAMPLES, send_images: bool = True):
         from reelgraph.serving.vllm_server import check_agent_config
 
         self.config = check_agent_config(config, self.role)
         self.frames = frames
+        self.send_images = send_images  # False: each image becomes a text note (text-only models; tests)
         self.calls: list[dict[str, Any]] = []
         self._llm: Any = None
 
@@ -161,16 +161,36 @@ class VLMCritic:
                  png_part(_image(image), MASTER_SIDE), _text(render("critic.md", "take-end", frames="0"))]
         return self._verdict([self.system(), HumanMessage(content=parts)], [0], f"still {image.name}")
 
+    @staticmethod
+    def _without_images(messages: list[BaseMessage]) -> list[BaseMessage]:
+        """The messages with every image part replaced by a text note of its size (for text-only servers)."""
+        out: list[BaseMessage] = []
+        for m in messages:
+            if isinstance(m.content, list):
+                parts = [p if p.get("type") != "image_url" else
+                         _text(f"[image: PNG, {len(p['image_url']['url']) * 3 // 4} bytes]") for p in m.content]
+                m = m.model_copy(update={"content": parts})
+            out.append(m)
+        return out
+
     def _verdict(self, messages: list[BaseMessage], shown: list[int], what: str) -> Verdict:
         """Ask for the verdict; repair once; a second invalid reply is a CriticError."""
         from reelgraph.serving.vllm_server import server_errors
 
+        if not self.send_images:
+            messages = self._without_images(messages)
         runnable = self.llm.with_structured_output(verdict_schema(shown), method="json_schema", include_raw=True)
         error = ""
         for round_ in (1, 2):
             t0 = time.perf_counter()
-            with server_errors(self.role, self.config, CriticError):
-                raw = runnable.invoke(messages)["raw"]
+            try:
+                with server_errors(self.role, self.config, CriticError):
+                    raw = invoke_structured(runnable, messages)
+            except CriticError as e:
+                if "not a multimodal model" in str(e):
+                    raise CriticError(f"{e} — the Vision Critic needs a vision-language model (e.g. Qwen3-VL): "
+                                      "serve one with `reelgraph serve critic --model PATH`") from e
+                raise
             usage = raw.usage_metadata or {}
             self.calls.append({"what": what if round_ == 1 else f"{what} repair",
                                "seconds": round(time.perf_counter() - t0, 3),

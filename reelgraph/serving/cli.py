@@ -11,6 +11,10 @@ import typer
 from reelgraph.errors import ReelgraphError, UsageError
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the server like Ctrl-C
+
+
 def serve(
     role: Annotated[str, typer.Argument(help="director, critic, or both (one vision-language model for both roles)")],
     model: Annotated[Path, typer.Option(help="local model folder (config.json, tokenizer, weights)")],
@@ -70,7 +74,7 @@ def serve(
         typer.echo(f"ready: {spec.url} (model {spec.name!r})" + (f"; profile {profile} points at it" if profile
                                                                   else ""))
         typer.echo("Ctrl-C stops the server", err=True)
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        signal.signal(signal.SIGTERM, _interrupt)
         server.proc.wait()
         typer.echo(f"vLLM exited with code {server.proc.returncode}; log {log_path}", err=True)
         raise typer.Exit(1)

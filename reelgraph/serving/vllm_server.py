@@ -280,6 +280,9 @@ def serve_command(spec: ServeSpec, template_dir: Path | None = None) -> list[str
                              "(see vLLM's tool calling docs)")
         cmd += ["--enable-auto-tool-choice", "--tool-call-parser", fam.tool_parser,
                 "--tool-strict-level", "parameter"]
+    # vLLM picks one structured-output backend per engine, from the first request that needs one; pin xgrammar (the
+    # one whose structural tags constrain tool arguments) so that an early JSON schema cannot switch it.
+    cmd += ["--structured-outputs-config", json.dumps({"backend": "xgrammar"})]
     template = spec.chat_template
     if template is None and not fam.has_chat_template:
         if fam.name not in ("qwen", "hermes"):
@@ -304,10 +307,10 @@ def serve_command(spec: ServeSpec, template_dir: Path | None = None) -> list[str
     return cmd + fam.extra + list(spec.extra_args)
 
 
-def server_env() -> dict[str, str]:
+def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment vLLM runs in: local folders only, no usage reporting."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "VLLM_NO_USAGE_STATS": "1",
-           "DO_NOT_TRACK": "1", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **(extra or {}), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1", "PYTHONUNBUFFERED": "1"}
     env.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB of KV cache, used only by the CPU build
     return env
 
@@ -341,9 +344,11 @@ def health(url: str, timeout: float = 2.0) -> bool:
 class VLLMServer:
     """A `vllm serve` process: started in its own process group, logged to a file, stopped with it."""
 
-    def __init__(self, spec: ServeSpec, log_path: Path, template_dir: Path | None = None):
+    def __init__(self, spec: ServeSpec, log_path: Path, template_dir: Path | None = None,
+                 env: dict[str, str] | None = None):
         self.spec = spec
         self.log_path = log_path
+        self.env = env
         self.cmd = serve_command(spec, template_dir)
         self.proc: subprocess.Popen | None = None
 
@@ -357,7 +362,7 @@ class VLLMServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as out:
             self.proc = subprocess.Popen(self.cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         env=server_env(), start_new_session=True)
+                                         env=server_env(self.env), start_new_session=True)
         return self
 
     def log_tail(self, chars: int = 3000) -> str:

@@ -4,7 +4,8 @@ No training, no downloads. A 2-layer Qwen2 (hidden 128, 4 heads of 32 — vLLM's
 with a byte-level BPE tokenizer trained here in a second and a Hermes/Qwen chat template. Random weights do not give
 usable tool calls (strings never close), so the weights are set by hand: under vLLM's grammar constraints
 (json_schema, tool-call parameter grammars) decoding gives short schema-valid JSON — strings close as soon as they may,
-integers are the smallest allowed (1 where free), arrays and objects close as soon as the schema lets them. In free
+a string that must not be empty is "a" (or the first letter its pattern allows), integers are the smallest
+allowed (1 where free), arrays and objects close as soon as the schema lets them. In free
 text, when the prompt lists tools (the chat template puts a `<tool_call>` example in the system prompt) and no tool
 response came back yet, the reply starts with `<tool_call>`; otherwise the reply is "OK".
 
@@ -12,10 +13,7 @@ How it works: residual dimensions are features. dim 0 is a constant, one dim per
 layer-0 attention head 0 raises TR ("</tool_response> seen"), head 2 raises TOOLS ("<tool_call> seen"); the layer-1
 MLP computes CALL = newline & TOOLS & not TR; the output head reads the features (a bigram table plus the flags).
 
-With `vision=True` the same language model is wrapped as a Qwen2-VL (a tiny random vision tower, M-RoPE), with the
-vision tokens in the tokenizer, an image processor config and a chat template that places images.
-
-Usage: python tiny_llm.py OUT_DIR [--vision]   (needs torch, transformers, tokenizers)
+Usage: python tiny_llm.py OUT_DIR   (needs torch, transformers, tokenizers)
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ import sys
 from pathlib import Path
 
 SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-VISION_SPECIAL = ["<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"]
 ADDED_NON_SPECIAL = ["<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>"]
 CORPUS = [
     '{"name": "render_keyframe", "arguments": {"prompt": "a red fox", "seed": 42, "setting": "a forest"}}',
@@ -44,11 +41,10 @@ _TOOLS_FOOTER = (
     "<tool_call></tool_call> XML tags:\\n<tool_call>\\n{\\\"name\\\": <function-name>, \\\"arguments\\\": "
     "<args-json-object>}\\n</tool_call><|im_end|>\\n"
 )
-# Content may be a string or a list of parts ({"type": "text"} / {"type": "image"|"image_url"}).
+# Content may be a string or a list of text parts.
 _CONTENT = (
     "{%- macro content(c) -%}{%- if c is string -%}{{ c }}{%- elif c -%}{%- for p in c -%}"
     "{%- if p.type == 'text' -%}{{ p.text }}"
-    "{%- elif p.type in ('image', 'image_url') or 'image' in p -%}<|vision_start|><|image_pad|><|vision_end|>"
     "{%- endif -%}{%- endfor -%}{%- endif -%}{%- endmacro -%}\n"
 )
 CHAT_TEMPLATE = _CONTENT + (
@@ -82,11 +78,11 @@ CHAT_TEMPLATE = _CONTENT + (
 )
 
 
-def build_tokenizer(out: Path, vision: bool) -> dict[str, int]:
+def build_tokenizer(out: Path) -> dict[str, int]:
     """Train the byte-level BPE tokenizer and write the tokenizer files; returns the ids of the special tokens."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 
-    special = SPECIAL + (VISION_SPECIAL if vision else [])
+    special = SPECIAL
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
@@ -146,15 +142,14 @@ def steer(lm: object, tokenizer_file: Path, cfg: dict) -> None:
         if len(s) == 1:
             if s.isalpha():
                 base[i] = 90.0
+                if s not in "OK":
+                    cls[i] = quote  # after a forced letter, close the string as after a quote
             elif s.isdigit():
                 base[i] = 135.0 if s == "1" else 60.0
     prefs = {"<|im_end|>": 300.0, "}": 270.0, "]": 255.0, ",": 180.0, '"': 150.0, "{": 105.0, "[": 105.0,
              ":": 90.0, "</tool_call>": 75.0, "<tool_call>": 60.0, "<|endoftext|>": -300.0, "<|im_start|>": -300.0}
     for s, v in prefs.items():
         base[tid(s)] = v
-    for s in VISION_SPECIAL:
-        if tid(s) is not None:
-            base[tid(s)] = -300.0
     for s, c in {'"': quote, "<tool_call>": tc, "</tool_response>": trtok, "O": o_, "K": k_}.items():
         cls[tid(s)] = c
     emb = torch.zeros(vocab, hidden)
@@ -162,7 +157,8 @@ def steer(lm: object, tokenizer_file: Path, cfg: dict) -> None:
     emb[torch.arange(vocab), cls] = 1.0  # every row has two ones: the same RMS everywhere
     head = torch.zeros(vocab, hidden)
     head[:, const] = base
-    head[tid('"'), quote] = 600.0  # after a quote: close the string
+    head[tid('"'), quote] = 600.0  # after a quote: close the string ...
+    head[tid("a"), quote] = 400.0  # ... or, where it must not be empty yet, write "a"
     head[tid("{"), tc] = 600.0  # after <tool_call>: a compact Hermes envelope
     head[tid("O"), nl] = 600.0  # free text after a newline: "OK"
     head[tid("K"), o_] = 600.0
@@ -194,13 +190,13 @@ def steer(lm: object, tokenizer_file: Path, cfg: dict) -> None:
         mlp.down_proj.weight[call, 0] = 1.0 / (0.5 * w * (hidden / 3))
 
 
-def build(out: Path, vision: bool = False) -> Path:
-    """Write the tiny steered model to `out` (a text Qwen2, or a Qwen2-VL with `vision`)."""
+def build(out: Path) -> Path:
+    """Write the tiny steered model to `out`."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     out.mkdir(parents=True, exist_ok=True)
-    ids = build_tokenizer(out, vision)
+    ids = build_tokenizer(out)
     vocab_size = ((ids["__size__"] + 63) // 64) * 64
     tcfg = text_config(vocab_size, ids)
     torch.manual_seed(0)
@@ -208,58 +204,11 @@ def build(out: Path, vision: bool = False) -> Path:
     steer(lm, out / "tokenizer.json", tcfg)
     eos = [ids["<|im_end|>"], ids["<|endoftext|>"]]
     gen = {"eos_token_id": eos, "bos_token_id": ids["<|endoftext|>"], "do_sample": False}
-    if not vision:
-        lm.save_pretrained(out, safe_serialization=True)
-        (out / "config.json").write_text(json.dumps({"architectures": ["Qwen2ForCausalLM"], **tcfg}, indent=2))
-    else:
-        _save_vision(out, lm, tcfg, ids)
+    lm.save_pretrained(out, safe_serialization=True)
+    (out / "config.json").write_text(json.dumps({"architectures": ["Qwen2ForCausalLM"], **tcfg}, indent=2))
     (out / "generation_config.json").write_text(json.dumps(gen, indent=2))
     return out
 
 
-def _save_vision(out: Path, lm: object, tcfg: dict, ids: dict[str, int]) -> None:
-    """Wrap the steered language model as a Qwen2-VL with a tiny random vision tower."""
-    import torch
-    from safetensors.torch import save_file
-    from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration
-
-    vision = {"depth": 1, "embed_dim": 64, "hidden_size": tcfg["hidden_size"], "hidden_act": "quick_gelu",
-              "mlp_ratio": 2, "num_heads": 2, "in_channels": 3, "patch_size": 14, "spatial_merge_size": 2,
-              "temporal_patch_size": 2}
-    text = {**tcfg, "model_type": "qwen2_vl_text",
-            "rope_scaling": {"type": "mrope", "mrope_section": [4, 6, 6]},
-            "rope_parameters": {"rope_type": "default", "rope_theta": 1e9, "mrope_section": [4, 6, 6]}}
-    cfg = {"architectures": ["Qwen2VLForConditionalGeneration"], "model_type": "qwen2_vl",
-           "text_config": text, "vision_config": vision, **{k: v for k, v in tcfg.items() if k != "model_type"},
-           "rope_scaling": text["rope_scaling"],
-           "image_token_id": ids["<|image_pad|>"], "video_token_id": ids["<|video_pad|>"],
-           "vision_start_token_id": ids["<|vision_start|>"], "vision_end_token_id": ids["<|vision_end|>"]}
-    torch.manual_seed(0)
-    vl = Qwen2VLForConditionalGeneration(Qwen2VLConfig(**{k: v for k, v in cfg.items() if k != "architectures"}))
-    state = {}
-    for name, tensor in vl.state_dict().items():
-        state[name] = tensor.contiguous()
-    lm_state = lm.state_dict()
-    for name in list(state):
-        for prefix in ("model.language_model.", "model."):
-            if name.startswith(prefix) and not name.startswith("model.visual."):
-                key = "model." + name[len(prefix):]
-                if key in lm_state:
-                    state[name] = lm_state[key].clone().contiguous()
-                break
-        if name == "lm_head.weight":
-            state[name] = lm_state["lm_head.weight"].clone().contiguous()
-    save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
-    (out / "config.json").write_text(json.dumps(cfg, indent=2))
-    pre = {"image_processor_type": "Qwen2VLImageProcessor", "processor_class": "Qwen2VLProcessor",
-           "do_resize": True, "do_rescale": True, "do_normalize": True, "do_convert_rgb": True,
-           "image_mean": [0.48145466, 0.4578275, 0.40821073], "image_std": [0.26862954, 0.26130258, 0.27577711],
-           "rescale_factor": 1 / 255, "patch_size": 14, "temporal_patch_size": 2, "merge_size": 2,
-           "min_pixels": 56 * 56, "max_pixels": 112 * 112}
-    (out / "preprocessor_config.json").write_text(json.dumps(pre, indent=2))
-    (out / "chat_template.json").write_text(json.dumps({"chat_template": CHAT_TEMPLATE}))
-
-
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    print(build(Path(args[0] if args else "./tiny-director"), vision="--vision" in sys.argv))
+    print(build(Path(sys.argv[1] if len(sys.argv) > 1 else "./tiny-director")))
