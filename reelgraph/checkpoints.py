@@ -34,7 +34,8 @@ def checkpoint_url(url: str | None = None) -> str | None:
 
 def redact(url: str) -> str:
     """The URL without its password (for logs and run.json)."""
-    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+    url = re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+    return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", url)
 
 
 @contextmanager

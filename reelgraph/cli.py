@@ -106,10 +106,19 @@ def generate(
     approve: Annotated[bool, typer.Option("--approve", help="pause after planning until the script is approved "
                                                             "(reelgraph approve)")] = False,
     checkpoint: Checkpoint = None,
+    director_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server of an LLM Director "
+                                                          "(sets REELGRAPH_DIRECTOR_URL)")] = None,
+    critic_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server of a VLM critic "
+                                                        "(sets REELGRAPH_CRITIC_URL)")] = None,
 ) -> None:
     """Turn a prompt into a finished film: OUT/reel_final.mp4 and OUT/reel_<lang>.mp4."""
+    import os
+
     from reelgraph import runner
 
+    for env, url in (("REELGRAPH_DIRECTOR_URL", director_url), ("REELGRAPH_CRITIC_URL", critic_url)):
+        if url:
+            os.environ[env] = url
     try:
         request = runner.parse_request(
             prompt=prompt, shots=shots, languages=[x for x in languages.split(",") if x.strip()] or [""],
@@ -135,14 +144,18 @@ def _existing_run(out: Path) -> Path | None:
 
 @app.command()
 def resume(out: Annotated[Path, typer.Option(help="run folder of the run to continue")],
-           checkpoint: Checkpoint = None) -> None:
-    """Continue a stopped run where it stopped; a finished run is left as it is."""
+           checkpoint: Checkpoint = None,
+           repair: Annotated[bool, typer.Option(help="render again what is missing or damaged in the run folder")]
+           = False) -> None:
+    """Continue a stopped run where it stopped; a finished run is left as it is. Damaged artifacts are named, and
+    rendered again with --repair."""
     from reelgraph import runner
 
     try:
         run = runner.read_run(out)
-        state, worked = _run_with_progress(lambda on_event: runner.resume(out, on_event, checkpoint=checkpoint),
-                                           run["request"]["shots"])
+        state, worked = _run_with_progress(
+            lambda on_event: runner.resume(out, on_event, checkpoint=checkpoint, repair=repair),
+            run["request"]["shots"])
     except (UsageError, ReelgraphError) as e:
         _fail(e, _existing_run(out))
     if not worked:
@@ -215,6 +228,17 @@ def history(out: Annotated[Path, typer.Option(help="run folder")], checkpoint: C
         table.add_row(r["id"][-8:], (r["parent"] or "")[-8:], str(r["step"]), r["source"] or "",
                       ",".join(r["next"]), str(r["shot"] or ""), str(r["attempt"] or ""), fork)
     Console().print(table)
+
+
+def _register_tools() -> None:
+    from reelgraph.evals.cli import eval_command
+    from reelgraph.serving.cli import serve
+
+    app.command("serve")(serve)
+    app.command("eval")(eval_command)
+
+
+_register_tools()
 
 
 def main() -> None:

@@ -186,7 +186,7 @@ def critic(state: ReelState, config: RunnableConfig) -> Command[Literal["direct"
     return Command(goto="direct", update={"takes": takes, "attempt": state.attempt + 1, "messages": CLEAR})
 
 
-def commit(state: ForkState, config: RunnableConfig) -> Command[Literal["direct", "music"]]:
+def commit(state: ForkState | ReelState, config: RunnableConfig) -> Command[Literal["direct", "music"]]:
     """Keep the best take of the shot (the highest score; the earliest on a tie). A checkpoint boundary.
 
     In a redo fork, the next shot of the continuous chain comes next; after the chain, the kept shots are put back.
@@ -201,12 +201,13 @@ def commit(state: ForkState, config: RunnableConfig) -> Command[Literal["direct"
                 score=best.verdict.score if best.verdict else None)
     nxt, last = state.shot + 1, len(script_of(state).shots)
     update: dict[str, Any] = {"done": done, "shot": nxt, "attempt": 1, "takes": [], "messages": CLEAR}
-    if state.redo_chain:
-        update["redo_chain"] = [s for s in state.redo_chain if s != nxt]
-    elif state.redo_keep:
-        done = sorted([*done, *(r for r in state.redo_keep if r.shot > state.shot)], key=lambda r: r.shot)
+    chain, keep = getattr(state, "redo_chain", []), getattr(state, "redo_keep", [])
+    if chain:
+        update["redo_chain"] = [s for s in chain if s != nxt]
+    elif keep:
+        done = sorted([*done, *(r for r in keep if r.shot > state.shot)], key=lambda r: r.shot)
         update |= {"done": done, "shot": last + 1, "redo_keep": []}
-        studio.emit("redo", status="kept", shots=[r.shot for r in state.redo_keep])
+        studio.emit("redo", status="kept", shots=[r.shot for r in keep])
         return Command(goto="music", update=update)
     return Command(goto="direct" if nxt <= last else "music", update=update)
 
@@ -233,8 +234,11 @@ def voice(state: ReelState, config: RunnableConfig) -> Command[Literal["compose"
             continue  # kept by a redo
         studio.emit("voice", language=lang)
         with progress.scope(node="voice", language=lang):
-            voices[lang], subs[lang] = build_voice_track(state, lang, config)
-    return Command(goto="compose", update={"voices": voices, "subtitles": subs})
+            voices[lang], subs[lang], script = build_voice_track(state, lang, config)
+        if script != state.script:  # the Director shortened lines to fit their shots
+            state = state.model_copy(update={"script": script})
+            studio.folder.write_json("script.json", script.model_dump())
+    return Command(goto="compose", update={"voices": voices, "subtitles": subs, "script": state.script})
 
 
 def compose(state: ReelState, config: RunnableConfig) -> Command[Literal["__end__"]]:

@@ -2,9 +2,10 @@
 
 Shot N is rendered again with `notes[N]`, and so is each following shot that continues it (transition "continuous":
 it starts on the previous shot's last frame), down the chain. The other committed shots are kept (`redo_keep`, put
-back into `done` once the chain is committed), and so are the score and the voice tracks (they depend on the script
-only); the reel is composed again. The previous reels stay on disk as `reel_<x>.v<k>.mp4` (`archive_reels`), and new
-takes continue the shot's attempt numbering (`free_attempt`), so no file of the earlier version is overwritten.
+back into `done` once the chain is committed), and so are the script as it is now, the score and the voice tracks
+(they depend on the script only); the reel is composed again. The previous reels stay on disk as
+`reel_<x>.v<k>.mp4` (`archive_reels`), and new takes continue the shot's attempt numbering (`free_attempt`), so no
+file of the earlier version is overwritten.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def fork(graph: Any, config: dict[str, Any], shot: int, note: str | None) -> tup
     update = {
         "done": [r for r in state.done if r.shot < shot], "shot": shot, "attempt": 1, "takes": [], "notes": notes,
         "redo_chain": chain[1:], "redo_keep": [r for r in state.done if r.shot > chain[-1]],
-        "music": state.music, "voices": state.voices, "subtitles": state.subtitles,
+        "script": script, "music": state.music, "voices": state.voices, "subtitles": state.subtitles,
     }
     fork_config = graph.update_state({**base.config, "metadata": fork_metadata(plan)},
                                      Command(goto="direct", update=update), as_node="commit")

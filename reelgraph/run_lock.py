@@ -11,6 +11,7 @@ from pathlib import Path
 from reelgraph.errors import UsageError
 
 LOCK_FILE = ".lock"
+_held: dict[Path, int] = {}
 
 
 @contextlib.contextmanager
@@ -20,6 +21,14 @@ def run_lock(out: Path) -> Iterator[None]:
     `flock` locks belong to the open file: a crashed or killed run releases its lock with its process, so a stale
     lock file never blocks a later run.
     """
+    key = out.resolve()
+    if key in _held:  # this process holds it already (a repair that redoes shots inside a resume)
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
     out.mkdir(parents=True, exist_ok=True)
     fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -31,6 +40,10 @@ def run_lock(out: Path) -> Iterator[None]:
                              "wait for it to finish or stop it, then resume") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
+        _held[key] = 1
+        try:
+            yield
+        finally:
+            del _held[key]
     finally:
         os.close(fd)

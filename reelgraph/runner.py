@@ -8,11 +8,13 @@ $REELGRAPH_CHECKPOINT_URL) keeps its checkpoints there; run.json records that (w
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import sqlite3
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,11 @@ from pydantic import ValidationError
 
 from reelgraph.checkpoints import checkpoint_url, postgres_checkpointer, redact, sqlite_checkpointer
 from reelgraph.config import load_profile
-from reelgraph.errors import ReelgraphError, UsageError
+from reelgraph.errors import BackendError, ReelgraphError, UsageError
 from reelgraph.hitl import pending_approval
+from reelgraph.integrity import Broken, broken_artifacts, sweep_partials
 from reelgraph.run_folder import RunFolder
+from reelgraph.run_lock import run_lock
 from reelgraph.state import ReelRequest, ReelState
 
 RUN_FILE = "run.json"
@@ -79,6 +83,8 @@ def checkpointer(out: Path, run: dict[str, Any] | None = None, url: str | None =
             raise UsageError(f"this run's checkpoints are in PostgreSQL ({where.get('url')}): pass --checkpoint "
                              "postgres://... or set REELGRAPH_CHECKPOINT_URL")
         return postgres_checkpointer(url)
+    if url:
+        raise UsageError(f"this run keeps its checkpoints in {out / RunFolder.CHECKPOINTS}: drop --checkpoint")
     return sqlite_checkpointer(out / RunFolder.CHECKPOINTS)
 
 
@@ -129,7 +135,8 @@ def execute(out: Path, run: dict[str, Any], graph_input: Any, on_event: EventSin
     """
     from reelgraph.graph import build_graph
 
-    with checkpointer(out, run, checkpoint) as saver:
+    with run_lock(out), disk_errors(out), checkpointer(out, run, checkpoint) as saver:
+        sweep_partials(RunFolder(out))
         graph = build_graph(checkpointer=saver)
         config = run_config(out, run)
         start = {**config, "configurable": {**config["configurable"], **(fork or {}).get("configurable", {})}}
@@ -157,13 +164,75 @@ def snapshot_of(out: Path, run: dict[str, Any], checkpoint: str | None = None) -
         return build_graph(checkpointer=saver).get_state(run_config(out, run))
 
 
-def resume(out: Path, on_event: EventSink | None = None, *, checkpoint: str | None = None) -> tuple[ReelState, bool]:
-    """Continue a run where it stopped. Returns the state and whether anything was left to do."""
+@contextlib.contextmanager
+def disk_errors(out: Path) -> Iterator[None]:
+    """A full disk or a failed write is one clear error that says how to go on, not a traceback."""
+    try:
+        yield
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+            raise
+        where = f" writing {e.filename}" if e.filename else ""
+        raise ReelgraphError(f"{e.strerror or e}{where}: free some space, then `reelgraph resume --out {out}`") from e
+    except sqlite3.OperationalError as e:
+        if "full" not in str(e) and "disk" not in str(e):
+            raise
+        raise ReelgraphError(f"{out / RunFolder.CHECKPOINTS}: {e} (no space left on device?): free some space, "
+                             f"then `reelgraph resume --out {out}`") from e
+    except BackendError as e:
+        if "No space left" not in str(e):
+            raise
+        raise ReelgraphError(f"{e}: free some space, then `reelgraph resume --out {out}`") from e
+
+
+def _repair(out: Path, run: dict[str, Any], state: ReelState, broken: list[Broken], on_event: EventSink | None,
+            checkpoint: str | None) -> ReelState:
+    """Render again what is broken: shots by a redo (continuous followers included), the rest by composing again."""
+    from langgraph.types import Command
+
+    from reelgraph.review import redo_shot
+
+    script = state.script
+    shots = sorted({b.shot for b in broken if b.shot is not None})
+    redone: set[int] = set()
+    with run_lock(out):
+        for shot in shots:
+            if shot in redone:
+                continue
+            state, plan = redo_shot(out, shot, None, on_event, checkpoint=checkpoint)
+            redone.update(plan.get("chain") or [shot])
+        if not shots:
+            state = execute(out, run, Command(goto="music"), on_event, checkpoint=checkpoint)
+    left = broken_artifacts(state, RunFolder(out))
+    if left or (script and not state.final):
+        raise ReelgraphError(f"repair left {len(left)} artifact(s) broken: {', '.join(map(str, left[:5]))}")
+    return state
+
+
+def resume(out: Path, on_event: EventSink | None = None, *, checkpoint: str | None = None,
+           repair: bool = False) -> tuple[ReelState, bool]:
+    """Continue a run where it stopped. Returns the state and whether anything was left to do.
+
+    Every artifact the state records is checked first (file present, same sha256). A damaged one is an error naming
+    it, unless `repair` is set: then what is broken is rendered again.
+    """
     run = read_run(out)
     snapshot = snapshot_of(out, run, checkpoint)
     if not snapshot.values:
+        if list((out / "shots").glob("shot*/kept.json")):
+            raise ReelgraphError(
+                f"{out / RunFolder.CHECKPOINTS} holds no checkpoint of run {run['run_id']} although shots were "
+                "committed: it is another run's database, or was replaced; restore this run's database")
         return execute(out, run, run["request"], on_event, checkpoint=checkpoint), True
-    if not snapshot.next:
+    state = ReelState.model_validate(snapshot.values)
+    broken = broken_artifacts(state, RunFolder(out))
+    if broken:
+        if not repair:
+            listed = "; ".join(map(str, broken[:6])) + (" …" if len(broken) > 6 else "")
+            raise ReelgraphError(f"the run folder is damaged: {listed}. Render it again with "
+                                 f"`reelgraph resume --out {out} --repair`")
+        return _repair(out, run, state, broken, on_event, checkpoint), True
+    if not snapshot.next and not snapshot.tasks:  # tasks: a step whose writes were saved but not its checkpoint
         return ReelState.model_validate(snapshot.values), False
     if pending_approval(snapshot.interrupts):
         raise UsageError(f"the run waits for its script to be approved: reelgraph approve --out {out} "

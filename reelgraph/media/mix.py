@@ -5,6 +5,7 @@ User text never enters a filter graph: subtitles travel as an SRT file input (mo
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,7 +124,7 @@ def mix_reel(picture: Path, stem: Path, subtitles: Path, language_iso3: str, out
     and the subtitles as mov_text."""
     measured = measure_loudness(stem, timeout=timeout)
     gain, limit = normalise_gain(measured)
-    level = out.with_name(f".{out.stem}.level.wav")
+    level = out.with_name(f".level-{out.stem.lstrip('.')}.{os.getpid()}.tmp.wav")
     try:
         result = _normalised(stem, gain, limit, level, timeout)
         if limit and abs(result["lufs"] - LOUDNESS_TARGET) > 0.3:

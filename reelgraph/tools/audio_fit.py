@@ -93,7 +93,7 @@ def fit_line(wav_path: Path, max_seconds: float, out_path: Path, *, max_tempo: f
         raise LineTooLong(seconds=sound, max_seconds=max_seconds, ratio=ratio, max_tempo=max_tempo)
 
     tempo = min(max_tempo, sound / (max_seconds - SLACK_S)) if max_seconds > SLACK_S else max_tempo
-    tmp = out_path.with_name(f".{out_path.stem}.fit.tmp.wav")
+    tmp = out_path.with_name(f".fit-{out_path.stem.lstrip('.')}.{os.getpid()}.tmp.wav")
     try:
         stream = (ffmpeg.input(str(wav_path)).filter("atempo", f"{tempo:.6f}")
                   .output(str(tmp), acodec="pcm_s16le", ar=rate, ac=data.shape[1], format="wav", **BITEXACT))

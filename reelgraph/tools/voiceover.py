@@ -1,32 +1,90 @@
-"""Voice-over per language: each shot's line spoken, placed at its shot, one track and one subtitle file."""
+"""Voice-over per language: each shot's line spoken, fitted to its shot, placed, one track and one subtitle file.
+
+A line longer than its shot is sped up by at most 15 % (pitch kept); if that is not enough the Director is asked for
+a shorter line, which is spoken again. Sound is never cut mid-word: a line that still does not fit runs on into the
+next shot, and the next line waits for it.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from langchain_core.runnables import RunnableConfig
 
+from reelgraph.agents.director import make_director
 from reelgraph.media.mix import place_lines, write_srt
-from reelgraph.state import Artifact, ReelState
+from reelgraph.state import Artifact, ReelState, Script, Shot
 from reelgraph.studio import Studio
 from reelgraph.tools.audio import speak_line
+from reelgraph.tools.audio_fit import LineTooLong, duration, fit_line
 from reelgraph.tools.common import run_tool, script_of
 
 LEAD_IN = 0.3
-"""Seconds between a shot's first frame and its line."""
+"""Seconds between a shot's first frame and its line (less on very short shots)."""
+TAIL = 0.1
+SHORTEN_TRIES = 2
 
 
-def build_voice_track(state: ReelState, language: str, config: RunnableConfig) -> tuple[Artifact, Artifact]:
-    """The language's voice track (the reel's length) and its subtitles, timed from the same placed lines."""
+def _room(shot: Shot) -> tuple[float, float]:
+    lead = min(LEAD_IN, 0.1 * shot.duration)
+    return lead, shot.duration - lead - TAIL
+
+
+def _with_line(script: Script, shot: int, language: str, text: str) -> Script:
+    shots = list(script.shots)
+    s = shots[shot - 1]
+    lines = [line.model_copy(update={"text": text}) if line.language == language else line for line in s.lines]
+    shots[shot - 1] = s.model_copy(update={"lines": lines})
+    return script.model_copy(update={"shots": shots})
+
+
+def _spoken_and_fitted(state: ReelState, shot: Shot, language: str, config: RunnableConfig,
+                       studio: Studio) -> tuple[ReelState, Path, str]:
+    """Speak the line, fit it to the shot, ask the Director for a shorter one when it cannot fit."""
+    _, room = _room(shot)
+    for attempt in range(SHORTEN_TRIES + 1):
+        art = Artifact.model_validate(run_tool(speak_line, {"shot": shot.index, "language": language}, state, config))
+        spoken = studio.folder.path(art.path)
+        rel = f"audio/voice/{language}/shot{shot.index:02d}.fit.wav"
+        try:
+            with studio.folder.writing(rel) as tmp:
+                fit_line(spoken, room, tmp, timeout=studio.profile.ffmpeg_timeout)
+            return state, studio.folder.path(rel), art.meta["text"]
+        except LineTooLong as too_long:
+            if attempt == SHORTEN_TRIES:
+                return state, spoken, art.meta["text"]  # runs on into the next shot; never cut
+            script = script_of(state)
+            line = next(x for x in shot.lines if x.language == language)
+            names = [script.character(c).name for c in shot.characters] or [c.name for c in script.characters[:1]]
+            shorter = make_director(studio.profile).shorten_line(line, names, too_long.max_tempo / too_long.ratio)
+            studio.emit("voice", language=language, shot=shot.index, shortened=shorter)
+            state = state.model_copy(update={"script": _with_line(script, shot.index, language, shorter)})
+            shot = script_of(state).shots[shot.index - 1]
+    raise AssertionError("unreachable")
+
+
+def build_voice_track(state: ReelState, language: str,
+                      config: RunnableConfig) -> tuple[Artifact, Artifact, Script]:
+    """The language's voice track (the reel's length), its subtitles from the same placements, and the script
+    (with any line the Director shortened)."""
     studio = Studio.from_config(config)
-    folder, script = studio.folder, script_of(state)
-    placed, cues, start = [], [], 0.0
-    for shot in script.shots:
+    folder = studio.folder
+    placed, cues, start, free_at = [], [], 0.0, 0.0
+    for shot in script_of(state).shots:
         if any(line.language == language for line in shot.lines):
-            art = Artifact.model_validate(run_tool(speak_line, {"shot": shot.index, "language": language}, state,
-                                                   config))
-            at = start + LEAD_IN
-            placed.append((at, folder.path(art.path)))
-            cues.append((at, at + float(art.meta["seconds"]), art.meta["text"]))
+            state, wav, text = _spoken_and_fitted(state, shot, language, config, studio)
+            lead, _ = _room(shot)
+            at = max(start + lead, free_at)
+            seconds = duration(wav)
+            placed.append((at, wav))
+            cues.append((at, at + seconds, text))
+            free_at = at + seconds + TAIL
         start += shot.duration
+    script = script_of(state)
+    overrun = free_at - TAIL - script.duration
+    if overrun > 0:  # the last line runs past the reel's end: move the lines back rather than cut one
+        placed = [(max(0.0, at - overrun), wav) for at, wav in placed]
+        cues = [(max(0.0, a - overrun), max(0.0, b - overrun), t) for a, b, t in cues]
     voice_rel, subs_rel = f"audio/voice_{language}.wav", f"subtitles/{language}.srt"
     with folder.writing(voice_rel) as tmp:
         place_lines(placed, script.duration, tmp)
@@ -37,4 +95,4 @@ def build_voice_track(state: ReelState, language: str, config: RunnableConfig) -
     subs = folder.record(subs_rel, "subtitles", {"language": language,
                                                  "cues": [[round(a, 3), round(b, 3), t] for a, b, t in cues]},
                          id=f"subtitles.{language}")
-    return voice, subs
+    return voice, subs, script

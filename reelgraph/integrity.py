@@ -1,0 +1,69 @@
+"""Checks that what a run's state records is still on disk as it was made (path + sha256), and sweeps partials."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from reelgraph.run_folder import RunFolder
+from reelgraph.state import Artifact, ReelState
+
+_PARTIAL = re.compile(r"^\..+\.(\d+)\.tmp(\.[A-Za-z0-9]+)?$")
+
+
+@dataclass(frozen=True)
+class Broken:
+    """An artifact the state records whose file is missing or no longer has its hash."""
+
+    path: str
+    reason: str
+    shot: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path} ({self.reason})"
+
+
+def _check(folder: RunFolder, art: Artifact | None, shot: int | None = None) -> Broken | None:
+    if art is None:
+        return None
+    full = folder.path(art.path)
+    if not full.is_file():
+        return Broken(art.path, "missing", shot)
+    if not folder.verify(art):
+        return Broken(art.path, "changed since it was made (sha256 differs)", shot)
+    return None
+
+
+def broken_artifacts(state: ReelState, folder: RunFolder) -> list[Broken]:
+    """Every recorded artifact a later step or the user relies on that is missing or changed."""
+    found = [_check(folder, r.best.clip, r.shot) for r in state.done]
+    found += [_check(folder, r.best.keyframe, r.shot) for r in state.done]
+    found += [_check(folder, a) for a in state.masters.values()]
+    found += [_check(folder, state.music)]
+    found += [_check(folder, a) for a in (*state.voices.values(), *state.subtitles.values(), *state.reels.values())]
+    found += [_check(folder, state.final)]
+    return [b for b in found if b is not None]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_partials(folder: RunFolder) -> list[str]:
+    """Delete temporary files left by writers that died mid-write (never taken as finished). Returns their paths."""
+    removed = []
+    if not folder.root.is_dir():
+        return removed
+    for path in folder.root.rglob(".*.tmp*"):
+        m = _PARTIAL.match(path.name)
+        if m and path.is_file() and not _alive(int(m.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(str(path.relative_to(folder.root)))
+    return removed

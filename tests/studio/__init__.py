@@ -1,0 +1,1 @@
+"""Tests of Studio serving, approval, redo-shot, progress and PostgreSQL checkpoints."""
