@@ -16,7 +16,7 @@ from langchain_core.messages import AIMessage
 
 from reelgraph.agents.brief import ShotBrief
 from reelgraph.errors import ReelgraphError, UsageError
-from reelgraph.state import ReelRequest, Script, ShotResult
+from reelgraph.state import ReelRequest, Script, ShotResult, VoiceLine
 
 FORMAT = "reelgraph-director-recording/1"
 
@@ -69,6 +69,10 @@ class ReplayDirector:
         if prompt_digest(request.prompt) != self.recording["prompt_sha256"]:
             raise ReelgraphError(f"recording {self.path.name} was made for another prompt")
         return Script.model_validate(self.recording["script"])
+
+    def shorten_line(self, line: VoiceLine, names: list[str], keep: float) -> str:
+        """The recorded script already holds every line as it was finally spoken: keep it."""
+        return line.text
 
     def direct(self, brief: ShotBrief) -> AIMessage:
         """The next recorded call of this take, or 'ready' once they are all made."""

@@ -57,6 +57,8 @@ def _spoken_and_fitted(state: ReelState, shot: Shot, language: str, config: Runn
             line = next(x for x in shot.lines if x.language == language)
             names = [script.character(c).name for c in shot.characters] or [c.name for c in script.characters[:1]]
             shorter = make_director(studio.profile).shorten_line(line, names, too_long.max_tempo / too_long.ratio)
+            if shorter.strip() == line.text.strip():
+                return state, spoken, art.meta["text"]  # the Director keeps it: it runs on into the next shot
             studio.emit("voice", language=language, shot=shot.index, shortened=shorter)
             state = state.model_copy(update={"script": _with_line(script, shot.index, language, shorter)})
             shot = script_of(state).shots[shot.index - 1]

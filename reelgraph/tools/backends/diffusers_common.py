@@ -33,6 +33,10 @@ COMMON_OPTIONS: dict[str, Any] = {
     "compile_fullgraph": False,
     "compile_backend": "inductor",
     "first_block_cache": 0.0,  # first-block cache threshold (0: off; 0.05-0.1 typical)
+    "attention": "default",  # attention kernel: "default" (torch SDPA: cuDNN on Hopper, exact), "sage_triton", or a
+    # diffusers backend name ("_native_flash", "_flash_3", "sage", ...; see wan_speed.ATTENTION_CHOICES)
+    "fp8_linear": False,  # torchao float8 weights + activations in the denoisers' blocks (quantised once at load)
+    "inductor_cache_dir": None,  # compiled-kernel cache across runs (TORCHINDUCTOR_CACHE_DIR)
     "negative_prompt": None,
 }
 
@@ -237,16 +241,35 @@ def denoisers(pipe: Any) -> list[Any]:
     return [m for n in ("transformer", "transformer_2", "unet") if (m := getattr(pipe, n, None)) is not None]
 
 
+def prepare_weights(pipe: Any, opts: Mapping[str, Any], device: Any) -> dict[str, Any]:
+    """Switches that change the weights, applied once at load before the memory plan (fp8 linear layers)."""
+    if not opts.get("fp8_linear"):
+        return {}
+    from reelgraph.tools.backends.wan_speed import quantize_fp8
+
+    return {"fp8": quantize_fp8(denoisers(pipe), device)}
+
+
 def apply_speed_switches(pipe: Any, opts: Mapping[str, Any]) -> dict[str, Any]:
-    """First-block cache and regional torch.compile on the denoisers, as the options ask; returns what was applied."""
+    """Attention kernel, first-block cache and regional torch.compile on the denoisers, as the options ask;
+    returns what was applied."""
+    from reelgraph.tools.backends import wan_speed
+
     applied: dict[str, Any] = {}
+    if wan_speed.check_attention(opts.get("attention")) != "default":
+        applied.update(wan_speed.set_attention(denoisers(pipe), str(opts.get("attention"))))
     threshold = float(opts.get("first_block_cache") or 0.0)
-    if threshold > 0:
+    fixed = float(opts.get("cache_fixed_ratio") or 0.0)
+    if threshold > 0 or fixed > 0:
         from diffusers import FirstBlockCacheConfig
 
         for m in denoisers(pipe):
-            m.enable_cache(FirstBlockCacheConfig(threshold=threshold))
+            m.enable_cache(FirstBlockCacheConfig(threshold=threshold or 0.05))
         applied["first_block_cache"] = threshold
+        if fixed > 0:
+            applied["cache_fixed_ratio"] = fixed
+    if opts.get("compile") and opts.get("inductor_cache_dir"):
+        applied["inductor_cache_dir"] = wan_speed.set_inductor_cache(opts["inductor_cache_dir"])
     if opts.get("compile"):
         for m in denoisers(pipe):
             if getattr(m, "_repeated_blocks", None):
@@ -289,6 +312,9 @@ class DiffusersBackend:
 
         self.cfg = cfg
         self.opts = check_options(cfg.options, self.OPTIONS, self.kind)
+        from reelgraph.tools.backends.wan_speed import check_generic_options
+
+        check_generic_options(self.opts)
         self.folder = check_model_folder(cfg.model, self.kind)
         self.steps = int(self.opts["steps"] or self.DEFAULT_STEPS)
         self.guidance = float(self.DEFAULT_GUIDANCE if self.opts["guidance"] is None else self.opts["guidance"])
@@ -304,6 +330,7 @@ class DiffusersBackend:
         self.load_seconds = 0.0
         self.plan: Any = None
         self.speed: dict[str, Any] = {}
+        self.prepared: dict[str, Any] = {}  # what `_prepare` did to the weights (reported with the speed switches)
         self.device: Any = None
         self.dtype: Any = None
         self._pipe: Any = None
@@ -335,13 +362,23 @@ class DiffusersBackend:
         self.model_loads += 1
         pipe.set_progress_bar_config(disable=True)
         self._prepare(pipe)
+        weights = prepare_weights(pipe, self.opts, self.device)
+        footprint = self._footprint(pipe)
+        if weights:  # quantised tensors: count the bytes they really hold
+            from dataclasses import replace
+
+            from reelgraph.tools.backends.wan_speed import real_module_bytes
+
+            footprint = replace(footprint, components={
+                k: real_module_bytes(getattr(pipe, k)) if k in footprint.denoisers else v
+                for k, v in footprint.components.items()})
         self.plan = PLANNER.admit(
-            self._footprint(pipe), pipe, self.device, card_gib=card_gib(self.device, self.opts["card_gib"]),
+            footprint, pipe, self.device, card_gib=card_gib(self.device, self.opts["card_gib"]),
             vllm_fraction=float(self.opts["vllm_fraction"] or 0.0),
             override=None if self.opts["memory_plan"] == "auto" else str(self.opts["memory_plan"]),
             tiled=tiled_option(self.opts["tiled_vae"]),
         )
-        self.speed = apply_speed_switches(pipe, self.opts)
+        self.speed = {**self.prepared, **weights, **apply_speed_switches(pipe, self.opts)}
         self._pipe = pipe
         self.load_seconds = time.perf_counter() - t0
         log.info("%s backend: loaded %s from %s in %.1f s (%s, %s, plan %s)", self.kind, type(pipe).__name__,
