@@ -37,6 +37,7 @@ class SoakResult:
     rerendered: list[str] = field(default_factory=list)
     bad_artifacts: list[str] = field(default_factory=list)
     identical: bool = False
+    rounds: int = 0
     seconds: float = 0.0
 
 
@@ -82,37 +83,44 @@ def _check_artifacts(out: Path) -> list[str]:
     return bad + leftovers
 
 
-def soak(kills: int, seed: int, workdir: Path) -> SoakResult:
-    rng = random.Random(seed)
-    reference = workdir / "reference"
-    t0 = time.time()
-    proc = subprocess.run([sys.executable, "-m", "reelgraph", "generate", "--out", str(reference), *REQUEST],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900)
-    if proc.returncode:
-        raise SystemExit(f"reference run failed: {proc.stderr[-2000:]}")
-    full = time.time() - t0
-    expected = _fingerprint(reference)
-    out = workdir / "killed"
-    result = SoakResult()
+def _kill_when_busy(proc: subprocess.Popen, out: Path, rng: random.Random, timeout: float = 300) -> str | None:
+    """Wait until the run has logged 1-3 new events, then a random fraction of a second, then SIGKILL it.
+
+    Returns the stage it was in, or None when it finished first."""
+    seen, want = len(_events(out)), rng.randint(1, 3)
+    deadline = time.time() + timeout
+    while len(_events(out)) < seen + want:
+        if proc.poll() is not None:
+            return None
+        if time.time() > deadline:
+            raise SystemExit("the run made no progress")
+        time.sleep(0.02)
+    time.sleep(rng.uniform(0.0, 0.6))
+    if proc.poll() is not None:
+        return None
+    stage = (_events(out) or [{"stage": "start"}])[-1]["stage"]
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return stage
+
+
+def _round(out: Path, rng: random.Random, result: SoakResult, kills: int) -> None:
+    """One run from start to finish, killed whenever the budget of kills allows, resumed after each kill."""
     args = ["generate", "--out", str(out), *REQUEST]
     committed: dict[str, str] = {}
-    t0 = time.time()
     while True:
         proc = _start(args)
-        if result.kills < kills:
-            time.sleep(rng.uniform(0.05, full / max(2, kills / 3)))
-            if proc.poll() is None:
-                stage = (_events(out) or [{"stage": "start"}])[-1]["stage"]
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                result.kills += 1
-                result.kill_stages[stage] = result.kill_stages.get(stage, 0) + 1
-                done = {e["shot"] for e in _events(out) if e["stage"] == "commit"}
-                now = _takes(out, done)
-                result.rerendered += [k for k, v in committed.items() if now.get(k) != v]
-                committed = {**now, **committed}
-                args = ["resume", "--out", str(out)] if (out / "run.json").exists() else args
-                continue
+        stage = _kill_when_busy(proc, out, rng) if result.kills < kills else None
+        if stage is not None:
+            result.kills += 1
+            result.kill_stages[stage] = result.kill_stages.get(stage, 0) + 1
+            done = {e["shot"] for e in _events(out) if e["stage"] == "commit"}
+            now = _takes(out, done)
+            result.rerendered += [k for k, v in committed.items() if now.get(k) != v]
+            committed = {**now, **committed}
+            if (out / "run.json").exists():
+                args = ["resume", "--out", str(out)]
+            continue
         _, err = proc.communicate(timeout=900)
         if proc.returncode != 0:
             if "already holds a run" in err:
@@ -120,12 +128,32 @@ def soak(kills: int, seed: int, workdir: Path) -> SoakResult:
                 continue
             raise SystemExit(f"run failed after {result.kills} kills: {err[-2000:]}")
         break
-    result.seconds = round(time.time() - t0, 1)
     done = {e["shot"] for e in _events(out) if e["stage"] == "commit"}
     final = _takes(out, done)
     result.rerendered += [k for k, v in committed.items() if final.get(k) != v]
-    result.bad_artifacts = _check_artifacts(out)
-    result.identical = _fingerprint(out) == expected
+    result.bad_artifacts += _check_artifacts(out)
+
+
+def soak(kills: int, seed: int, workdir: Path) -> SoakResult:
+    """Kill runs `kills` times in all (over as many runs as that takes); every finished reel must equal the
+    uninterrupted reference."""
+    rng = random.Random(seed)
+    reference = workdir / "reference"
+    proc = subprocess.run([sys.executable, "-m", "reelgraph", "generate", "--out", str(reference), *REQUEST],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    if proc.returncode:
+        raise SystemExit(f"reference run failed: {proc.stderr[-2000:]}")
+    expected = _fingerprint(reference)
+    result = SoakResult(identical=True)
+    t0 = time.time()
+    rounds = 0
+    while result.kills < kills or rounds == 0:
+        rounds += 1
+        out = workdir / f"killed{rounds}"
+        _round(out, rng, result, kills)
+        result.identical = result.identical and _fingerprint(out) == expected
+    result.rounds = rounds
+    result.seconds = round(time.time() - t0, 1)
     return result
 
 
@@ -140,8 +168,8 @@ Regenerated by `python tests/soak/kill_resume.py --kills {kills} --report {path}
 |---|---|---|---|
 {rows}
 
-- kills: {result.kills}; final reels identical to an uninterrupted run (decoded video and audio hashes): \
-{result.identical}
+- kills: {result.kills} over {result.rounds} run(s); every final reel identical to an uninterrupted run \
+(decoded video and audio hashes): {result.identical}
 - committed takes rendered again: {len(result.rerendered)} {result.rerendered or ''}
 - artifacts missing, changed or left partial: {len(result.bad_artifacts)} {result.bad_artifacts or ''}
 - wall time with kills and resumes: {result.seconds} s
