@@ -123,7 +123,8 @@ def new_run(request: ReelRequest, out: Path, profile: str = "animatic",
     run = {"run_id": f"reel-{uuid.uuid4().hex[:12]}", "created": time.time(), "profile": profile_ref,
            "request": request.model_dump(),
            "checkpoint": {"kind": "postgres", "url": redact(url)} if url else {"kind": "sqlite"}}
-    RunFolder(out).write_json(RUN_FILE, run)
+    with run_lock(out):  # another live writer holds the folder: refuse before writing anything
+        RunFolder(out).write_json(RUN_FILE, run)
     return run
 
 
@@ -217,6 +218,12 @@ def resume(out: Path, on_event: EventSink | None = None, *, checkpoint: str | No
     it, unless `repair` is set: then what is broken is rendered again.
     """
     run = read_run(out)
+    with run_lock(out):
+        return _resume(out, run, on_event, checkpoint, repair)
+
+
+def _resume(out: Path, run: dict[str, Any], on_event: EventSink | None, checkpoint: str | None,
+            repair: bool) -> tuple[ReelState, bool]:
     snapshot = snapshot_of(out, run, checkpoint)
     if not snapshot.values:
         if list((out / "shots").glob("shot*/kept.json")):
