@@ -173,8 +173,19 @@ class HeuristicCritic:
                        metrics={k: round(v, 4) for k, v in m.items()}, critic=self.name)
 
 
+_made: dict[str, Critic] = {}
+
+
 def make_critic(profile: Profile) -> Critic:
-    """The critic the profile names: the heuristic one, or a VLM behind an OpenAI-compatible server."""
+    """The critic the profile names (the heuristic one, or a VLM behind an OpenAI-compatible server), made once per
+    process and profile."""
+    key = profile.critic.model_dump_json()
+    if key not in _made:
+        _made[key] = _new_critic(profile)
+    return _made[key]
+
+
+def _new_critic(profile: Profile) -> Critic:
     kind = profile.critic.kind
     if kind == "heuristic":
         return HeuristicCritic(profile.critic)

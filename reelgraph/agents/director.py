@@ -25,8 +25,19 @@ class Director(Protocol):
         """The same line said in about `keep` of its length (the voice-over must fit its shot)."""
 
 
+_made: dict[str, Director] = {}
+
+
 def make_director(profile: Profile) -> Director:
-    """The Director the profile names: the offline template, or an LLM behind an OpenAI-compatible server."""
+    """The Director the profile names (the offline template, an LLM behind an OpenAI-compatible server, or a
+    recorded conversation), made once per process and profile: clients and recordings are reused across steps."""
+    key = profile.director.model_dump_json()
+    if key not in _made:
+        _made[key] = _new_director(profile)
+    return _made[key]
+
+
+def _new_director(profile: Profile) -> Director:
     kind = profile.director.kind
     if kind == "template":
         from reelgraph.agents.template_director import TemplateDirector

@@ -25,8 +25,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import ValidationError
 
 from reelgraph.agents.brief import ShotBrief
-from reelgraph.config import AgentConfig
 from reelgraph.errors import ReelgraphError
+from reelgraph.serving.vllm_server import ServedAgent
 from reelgraph.state import ReelRequest, Script, VoiceLine, _clean_text
 
 log = logging.getLogger(__name__)
@@ -146,27 +146,11 @@ def tool_specs(tools: list[Any]) -> list[dict[str, Any]]:
     return [convert_to_openai_tool(t) for t in tools]
 
 
-class LLMDirector:
+class LLMDirector(ServedAgent):
     """A Director that is a language model behind an OpenAI-compatible server (see `reelgraph serve director`)."""
 
     name = "llm"
     role = "director"
-
-    def __init__(self, config: AgentConfig):
-        from reelgraph.serving.vllm_server import check_agent_config
-
-        self.config = check_agent_config(config, self.role)
-        self.calls: list[dict[str, Any]] = []
-        self._llm: Any = None
-
-    @property
-    def llm(self) -> Any:
-        """The LangChain chat model (ChatOpenAI on the server's /v1), made on first use."""
-        if self._llm is None:
-            from reelgraph.serving.vllm_server import chat_model
-
-            self._llm = chat_model(self.config, self.role)
-        return self._llm
 
     def _invoke(self, runnable: Any, messages: list[BaseMessage], what: str, structured: bool = False) -> AIMessage:
         from reelgraph.serving.vllm_server import server_errors

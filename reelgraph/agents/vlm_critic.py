@@ -26,6 +26,7 @@ from reelgraph.agents.critic import SAMPLES, TakeReview, sample_indices
 from reelgraph.agents.llm_director import invoke_structured, render, validation_text
 from reelgraph.config import AgentConfig
 from reelgraph.errors import BackendError, CriticError
+from reelgraph.serving.vllm_server import ServedAgent
 from reelgraph.state import Defect, Verdict, _clean_text
 
 log = logging.getLogger(__name__)
@@ -94,27 +95,15 @@ def _text(text: str) -> dict[str, Any]:
     return {"type": "text", "text": text}
 
 
-class VLMCritic:
+class VLMCritic(ServedAgent):
     """A critic that is a vision-language model behind an OpenAI-compatible server (see `reelgraph serve critic`)."""
 
     role = "critic"
 
     def __init__(self, config: AgentConfig, frames: int = SAMPLES, send_images: bool = True):
-        from reelgraph.serving.vllm_server import check_agent_config
-
-        self.config = check_agent_config(config, self.role)
+        super().__init__(config)
         self.frames = frames
         self.send_images = send_images  # False: each image becomes a text note (text-only models; tests)
-        self.calls: list[dict[str, Any]] = []
-        self._llm: Any = None
-
-    @property
-    def llm(self) -> Any:
-        if self._llm is None:
-            from reelgraph.serving.vllm_server import chat_model
-
-            self._llm = chat_model(self.config, self.role)
-        return self._llm
 
     @property
     def name(self) -> str:
