@@ -54,6 +54,9 @@ class MotionArgs(ToolArgs):
 
     prompt: Prompt
     camera: Camera = "static"
+    chunk_prompts: list[Prompt] = Field(
+        default_factory=list, max_length=8,
+        description="shots longer than one generated clip continue chunk by chunk: the prompt of each next chunk")
     seed: Seed
 
 

@@ -24,10 +24,10 @@ def _keyframe_of_take(st: ReelState, studio: Studio):
     return studio.folder.path(key.path)
 
 
-def _motion(st: ReelState, prompt: str, camera: str, seed: int) -> MotionSpec:
+def _motion(st: ReelState, prompt: str, camera: str, seed: int, chunk_prompts: list[str] | None) -> MotionSpec:
     shot = current_shot(st)
     return MotionSpec(prompt=prompt, camera=camera, seconds=shot.duration, fps=st.fps, width=st.width,
-                      height=st.height, seed=seed)
+                      height=st.height, seed=seed, chunk_prompts=tuple(chunk_prompts or ()))
 
 
 def _record_clip(st: ReelState, studio: Studio, rel: str, info: Any, extra: dict[str, Any]):
@@ -40,20 +40,20 @@ def _record_clip(st: ReelState, studio: Studio, rel: str, info: Any, extra: dict
 
 
 @tool(args_schema=MotionArgs, response_format="content_and_artifact")
-def animate_keyframe(prompt: str, camera: str = "static", seed: int = 0, state: Any = None,
-                     config: RunnableConfig = None):
+def animate_keyframe(prompt: str, camera: str = "static", chunk_prompts: list[str] | None = None, seed: int = 0,
+                     state: Any = None, config: RunnableConfig = None):
     """Image→video: animate the take's keyframe into the shot's clip with the given camera move."""
     st, studio = as_state(state), Studio.from_config(config)
     keyframe = _keyframe_of_take(st, studio)
     rel = take_path(st.shot, st.attempt, ".mp4")
     with studio.folder.writing(rel) as tmp:
-        info = studio.backend("video").animate(keyframe, _motion(st, prompt, camera, seed), tmp)
+        info = studio.backend("video").animate(keyframe, _motion(st, prompt, camera, seed, chunk_prompts), tmp)
     return _record_clip(st, studio, rel, info, {"tool": "animate_keyframe", "camera": camera, "seed": seed})
 
 
 @tool(args_schema=MotionArgs, response_format="content_and_artifact")
-def bridge_from_previous(prompt: str, camera: str = "static", seed: int = 0, state: Any = None,
-                         config: RunnableConfig = None):
+def bridge_from_previous(prompt: str, camera: str = "static", chunk_prompts: list[str] | None = None, seed: int = 0,
+                         state: Any = None, config: RunnableConfig = None):
     """First-last-frame video: from the previous shot's last frame to this take's keyframe (continuous shots)."""
     st, studio = as_state(state), Studio.from_config(config)
     if not st.done or st.done[-1].shot != st.shot - 1:
@@ -67,6 +67,6 @@ def bridge_from_previous(prompt: str, camera: str = "static", seed: int = 0, sta
     rel = take_path(st.shot, st.attempt, ".mp4")
     with studio.folder.writing(rel) as tmp:
         info = studio.backend("video").bridge(studio.folder.path(first_rel), keyframe,
-                                              _motion(st, prompt, camera, seed), tmp)
+                                              _motion(st, prompt, camera, seed, chunk_prompts), tmp)
     return _record_clip(st, studio, rel, info, {"tool": "bridge_from_previous", "camera": camera, "seed": seed,
                                                 "from": prev.path})

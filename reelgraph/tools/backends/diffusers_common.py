@@ -427,8 +427,12 @@ class DiffusersBackend:
 
 
 def call_kwargs(pipe: Any, **kwargs: Any) -> dict[str, Any]:
-    """The keyword arguments a pipeline's __call__ accepts (None values dropped)."""
+    """The keyword arguments a pipeline's __call__ accepts (None values dropped), with a step-progress callback."""
     import inspect
 
+    from reelgraph import progress
+
     params = inspect.signature(pipe.__call__).parameters
+    if "callback_on_step_end" in params and kwargs.get("num_inference_steps"):
+        kwargs.setdefault("callback_on_step_end", progress.diffusers_callback(kwargs["num_inference_steps"], "denoise"))
     return {k: v for k, v in kwargs.items() if v is not None and k in params}

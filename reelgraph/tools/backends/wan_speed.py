@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reelgraph import progress
 from reelgraph.errors import BackendError, UsageError
 
 log = logging.getLogger(__name__)
@@ -597,6 +598,7 @@ def _denoise(pipe: Any, *, image: Any, prompt_embeds: Any, negative_prompt_embed
         return result
 
     for i, t in enumerate(timesteps):
+        progress.report(i + 1, len(timesteps), "denoise")
         name = experts[i]
         model = pipe.transformer if name == "transformer" else pipe.transformer_2
         g = guidance_scale if name == "transformer" else guidance_scale_2
