@@ -2,6 +2,14 @@
 
     python3 benchmarks/wan_speed.py                # H100 80 GB: 480p and 720p, stops starting work past --budget-s
     python3 benchmarks/wan_speed.py --tiny         # tiny configs on the CPU: checks this script's logic in seconds
+    python3 benchmarks/wan_speed.py --only fp8,together --sizes 720p,480p \
+        --merge benchmarks/results/wan_speed_nvidia_h100_80gb_hbm3.json   # two steps, merged into an earlier run
+
+--only NAMES runs only those steps (comma-separated: attention, exact, compile, guidance-1, cache, batched,
+eager-720p, few-step, fp8, together) plus the setup they share (both experts built once; for fp8 and together the
+experts quantised and compiled once). --merge PATH loads an earlier results file and writes the new measurements
+into it (new ones win for the same configuration and size; the earlier runs, decode and encode times and attention
+figures stay), so the table holds both.
 
 Both experts (14.3 B each) and the Wan VAE are built directly on the GPU in bf16 with random weights (the builders of
 benchmarks/visual_gpu.py, seeded, so a rebuild gives the same weights); prompts are random embeddings of the real
@@ -21,6 +29,14 @@ kernel when that is faster; guidance-1 skip, fixed-ratio cache, batched CFG (eag
 (random rank-64 LoRA, fused); fp8 linear layers (experts rebuilt with the same seed and quantised); all together;
 fp8 alone. Writes benchmarks/results/wan_speed_<gpu>.json after every measurement (a cut-off run keeps its figures)
 and a markdown table beside it (.md).
+
+fp8 and "together" run largest size first (720p before 480p: every size compiles the fp8 blocks anew, about 140-190 s
+on the H100), each size's "together" right after its fp8 run on the same quantised, compiled experts: fp8 linear +
+compile + the chosen attention + no unconditional forward where guidance_2 = 1 + first-block cache skips at a fixed
+30 % ratio. Its first-block cache is this benchmark's own (FixedBlockCache: diffusers' rule, head block computed and
+the other blocks replaced by the cached residual when skipped) around the compiled blocks, not diffusers' hooks:
+compiled into the fp8 blocks, those hooks make dynamo recompile the blocks for every context (cond/uncond) and state,
+66-166 s each on the H100 (a 3-block probe), which no budget holds; the blocks' own kernels are the same either way.
 """
 
 from __future__ import annotations
@@ -54,6 +70,9 @@ def _load(name: str, path: Path) -> Any:
 
 VG = _load("reelgraph_bench_visual_gpu", ROOT / "benchmarks" / "visual_gpu.py")
 WS = _load("reelgraph_bench_wan_speed", ROOT / "reelgraph" / "tools" / "backends" / "wan_speed.py")
+if importlib.util.find_spec("langgraph") is None:
+    # The GPU machine has no LangGraph; outside a graph run the loop's step-progress events go nowhere anyway.
+    WS.progress.report = lambda *args, **kwargs: None
 log = VG.log
 GiB = VG.GiB
 GUIDANCE = 3.5
@@ -64,6 +83,12 @@ BF16_TOLERANCE = 2e-2  # relative error after a few steps that counts as "equal 
 # One forward, s (H100, bf16, measured by visual_gpu): the first guesses for the budget, replaced as runs come in.
 GUESS = {("480p", "eager"): 3.36, ("480p", "compile"): 2.81, ("720p", "eager"): 12.53, ("720p", "compile"): 11.16}
 REFERENCE_720P_EAGER_FORWARD_S = 12.53  # visual_gpu on the H100, used when this run does not measure it
+# First fp8 + compile forward minus a steady one, s (H100, fresh machine: 190 s at 480p in a full run, 143 s at 720p
+# in an --only fp8,together run): the budget's guess, replaced by measured or merged figures of the same size.
+FP8_COMPILE_GUESS_S = {"480p": 190.0, "720p": 150.0}
+TOGETHER_CACHE_RATIO = 0.3  # first-block cache skips of the "together" run and row
+STEP_NAMES = ("attention", "exact", "compile", "guidance-1", "cache", "batched", "eager-720p", "few-step", "fp8",
+              "together")
 
 
 class SpeedBench(VG.Bench):
@@ -102,7 +127,22 @@ class SpeedBench(VG.Bench):
         self.compiled = False
         self.attention = "default"
         self.fp8 = False
+        self.pristine = True  # experts as built (not compiled, no LoRA fused): fp8 can quantise them in place
         self.fingerprint: list[float] = []
+        self.prepare_measured: set[str] = set()  # sizes whose VAE-encode time this run measured (wins over merged)
+        self.merged_sizes: list[str] = []
+        if args.merge:
+            merge_results(self, args.merge)
+
+    def wants(self, key: str | None) -> bool:
+        """Whether step `key` is to run (--only)."""
+        return key is None or not self.args.only or key in self.args.only
+
+    @property
+    def table_sizes(self) -> list[str]:
+        """Sizes in the table: this run's and any merged run's."""
+        have = set(self.args.sizes) | set(self.merged_sizes)
+        return [s for s in ("480p", "720p") if s in have] + sorted(have - {"480p", "720p"})
 
     def save(self) -> None:
         super().save()
@@ -113,12 +153,60 @@ class SpeedBench(VG.Bench):
         fwd = self.guess.get((size, mode), self.guess.get((size, "eager"), 0.05))
         return forwards * fwd * 1.1 + (0.5 if self.args.tiny else warmup + 3.0)
 
-    def step(self, what: str, estimate_s: float, fn: Callable[[], Any]) -> Any:
-        """One budgeted, guarded measurement."""
-        if not self.fits_budget(estimate_s, what):
+    def step(self, what: str, estimate_s: float, fn: Callable[[], Any], key: str | None = None) -> Any:
+        """One budgeted, guarded measurement (`key`: its --only name; left out: part of the step that calls it)."""
+        if not self.wants(key):
             return None
-        log(f"-- {what} (~{estimate_s:.0f} s)")
-        return self.guard(what, fn)
+        n_skipped, n_errors = len(self.results["skipped"]), len(self.results["errors"])
+        try:
+            if not self.fits_budget(estimate_s, what):
+                return None
+            log(f"-- {what} (~{estimate_s:.0f} s)")
+            return self.guard(what, fn)
+        finally:
+            for entry in (*self.results["skipped"][n_skipped:], *self.results["errors"][n_errors:]):
+                entry.setdefault("step", key or step_key(what))
+
+
+def step_key(what: str) -> str | None:
+    """The --only name of a recorded step (also for entries of earlier runs, which did not store it)."""
+    w = what.lower()
+    for prefix, key in (("attention", "attention"), ("exact eager 720p", "eager-720p"), ("exact", "exact"),
+                        ("decode", "exact"), ("compile", "compile"), ("guidance-1", "guidance-1"),
+                        ("fixed-ratio", "cache"), ("batched", "batched"), ("few-step", "few-step"),
+                        ("fp8", "fp8"), ("together", "together")):
+        if w.startswith(prefix):
+            return key
+    return None
+
+
+def merge_results(b: SpeedBench, path: str) -> None:
+    """Start from an earlier results file: its runs (tagged "merged"), attention figures, decode and encode times,
+    model, fp8 and LoRA facts stay unless this run measures them again. Its skip and error notes are dropped for
+    the steps this run does (all of them without --only)."""
+    import json
+
+    old = json.loads(Path(path).read_text(encoding="utf-8"))
+    if old.get("device") != b.results["device"]:
+        log(f"merge: {path} is from {old.get('device')!r}, this run from {b.results['device']!r}")
+    old_sizes = list((old.get("args") or {}).get("sizes") or [])
+    old_sizes += [r["size"] for r in old.get("runs", []) if r.get("size") not in old_sizes]
+    b.merged_sizes = [s for s in dict.fromkeys(old_sizes) if s in b.sizes]
+    r = b.results
+    for row in old.get("runs", []):
+        r["runs"].append({**row, "merged": True})
+    r["attention"] = list(old.get("attention", []))
+    for key in ("decode", "prepare_s", "experts_30_steps"):
+        r[key].update(old.get(key) or {})
+    for key in ("model", "attention_choice", "few_step_lora", "fp8"):
+        if key in old:
+            r[key] = old[key]
+    for key in ("skipped", "errors"):
+        r[key] = [e for e in old.get(key, []) if not b.wants(e.get("step") or step_key(e.get("what", "")))]
+    r["merged_from"] = [*old.get("merged_from", []), {
+        "path": str(path), "device": old.get("device"), "torch": old.get("torch"), "diffusers": old.get("diffusers"),
+        "args": old.get("args"), "total_s": old.get("total_s"), "complete": old.get("complete")}]
+    log(f"merge: {len(old.get('runs', []))} runs from {path}")
 
 
 def _versions(names: tuple[str, ...]) -> dict[str, str | None]:
@@ -263,9 +351,17 @@ def run(b: SpeedBench, label: str, size: str, *, steps: int, mode: str, guidance
         row["within_bf16_tolerance"] = row["rel_err"] < BF16_TOLERANCE
     if keep:
         b.latents[keep] = latents
-    b.results["prepare_s"].setdefault(size, summary["prepare_s"])
+    if size not in b.prepare_measured:  # the first run of a size in this run (wins over a merged figure)
+        b.results["prepare_s"][size] = summary["prepare_s"]
+        b.prepare_measured.add(size)
     if not sw.batch_cfg and b.attention == "default" and not b.fp8:
         b.guess[(size, mode)] = s_fwd
+    old = [r for r in b.results["runs"] if r.get("merged") and r["config"] == label and r["size"] == size]
+    if old:  # a merged run of the same configuration and size: replaced, its error kept if this run has none
+        if row["rel_err"] is None and old[-1].get("rel_err") is not None:
+            row.update({k: old[-1][k] for k in ("rel_err", "err_ref", "within_bf16_tolerance") if k in old[-1]})
+            row["rel_err_from"] = f"merged run ({old[-1]['steps']} steps)"
+        b.results["runs"] = [r for r in b.results["runs"] if not any(r is o for o in old)]
     b.results["runs"].append(row)
     b.results["table"] = table_rows(b)
     b.save()
@@ -302,6 +398,7 @@ def compile_experts(b: SpeedBench, *, fullgraph: bool = True) -> None:
     for m in (b.pipe.transformer, b.pipe.transformer_2):
         m.compile_repeated_blocks(fullgraph=fullgraph, backend=b.args.compile_backend)
     b.compiled = True
+    b.pristine = False
 
 
 def set_attention(b: SpeedBench, name: str) -> None:
@@ -389,6 +486,7 @@ def few_step_part(b: SpeedBench, attention: str) -> None:
             del state
         make_s = time.perf_counter() - t0
         info = WS.load_step_lora(b.pipe, tmp)
+    b.pristine = False
     b.sync()
     b.results["few_step_lora"] = {**info, "rank": LORA_RANK, "make_s": round(make_s, 2),
                                   "bytes_per_expert": lora_bytes}
@@ -410,53 +508,187 @@ def _att(attention: str) -> str:
     return "" if attention == "default" else f" + {attention}"
 
 
+class FixedBlockCache:
+    """First-block cache around the compiled blocks of each denoiser (diffusers' rule: the head block always runs;
+    its residual decides, or `force` does; a skipped forward adds the residual the other blocks gave last time, per
+    branch), duck-typing WS.SkipControl for WS.denoise. The blocks are called as the model calls them, so their
+    compiled code is reused as it is; diffusers' hooks inside the compiled blocks recompile them per context."""
+
+    def __init__(self, models: list[Any], threshold: float = 0.05) -> None:
+        import contextlib
+
+        import torch
+
+        self.force: bool | None = None
+        self.decisions: list[bool] = []
+        self.threshold = threshold
+        self._saved: list[tuple[Any, Any]] = []
+
+        outer = self
+
+        class Blocks(torch.nn.ModuleList):
+            """The same block modules; iterating yields callables that skip or run each one."""
+
+            def __init__(self, blocks: Any) -> None:
+                super().__init__(list(blocks))
+                self.branch = "cond"
+                self.states: dict[str, dict[str, Any]] = {}
+                self.compute = True
+
+            def __iter__(self) -> Any:
+                blocks = list(super().__iter__())
+                for i, block in enumerate(blocks):
+                    yield lambda *a, i=i, block=block, **k: self.call(i, len(blocks), block, *a, **k)
+
+            def call(self, i: int, n: int, block: Any, hidden: Any, *args: Any, **kwargs: Any) -> Any:
+                st = self.states.setdefault(self.branch, {})
+                if i == 0:
+                    out = block(hidden, *args, **kwargs)
+                    residual = out - hidden
+                    self.compute = outer.decide(st, residual)
+                    if not self.compute:
+                        return out + st["tail_residual"]
+                    st["head_out"], st["head_residual"] = out, residual
+                    return out
+                if not self.compute:
+                    return hidden
+                out = block(hidden, *args, **kwargs)
+                if i == n - 1:
+                    st["tail_residual"] = out - st.pop("head_out")
+                return out
+
+        for m in models:
+            blocks = Blocks(m.blocks)
+
+            @contextlib.contextmanager
+            def context(name: str, blocks: Any = blocks) -> Any:
+                blocks.branch = name
+                yield
+
+            self._saved.append((m, m.blocks))
+            m.blocks = blocks
+            m.cache_context = context  # WS.denoise names the branch of each forward through it
+            m._reset_stateful_cache = lambda recurse=True, blocks=blocks: blocks.states.clear()
+
+    def decide(self, st: dict[str, Any], residual: Any) -> bool:
+        if st.get("head_residual") is None or st.get("tail_residual") is None:
+            compute = True
+        elif self.force is not None:
+            compute = not self.force
+        else:
+            prev = st["head_residual"]
+            compute = float((residual - prev).abs().mean() / prev.abs().mean()) > self.threshold
+        self.decisions.append(compute)
+        return compute
+
+    @property
+    def active(self) -> bool:
+        return bool(self._saved)
+
+    def close(self) -> None:
+        for m, blocks in self._saved:
+            m.blocks = blocks
+            del m.cache_context, m._reset_stateful_cache
+        self._saved = []
+
+
+def _pixels(b: SpeedBench, size: str) -> int:
+    w, h = b.sizes[size]
+    return w * h
+
+
 def fp8_part(b: SpeedBench, attention: str) -> None:
-    """Experts rebuilt (same seed: the exact weights again), float8-quantised once, compiled."""
+    """Float8-quantised experts (the built ones when untouched, else rebuilt with the same seed: the exact weights
+    again), compiled once; then per size, largest first: fp8 alone, and "together" on the same compiled experts."""
     torch = b.torch
-    for m in (b.pipe.transformer, b.pipe.transformer_2):
-        m.to("meta")  # frees the GPU copies even if something still holds the modules
-    b.pipe.transformer = b.pipe.transformer_2 = None
-    gc.collect()
-    torch._dynamo.reset()
-    b.compiled = False
-    b.free()
-    experts = build_experts(b)
-    same = fingerprint(experts) == b.fingerprint
-    b.pipe.transformer, b.pipe.transformer_2 = experts["transformer"], experts["transformer_2"]
-    info = WS.quantize_fp8(list(experts.values()), b.device)
+    rebuilt, same = not b.pristine, None
+    if rebuilt:
+        for m in (b.pipe.transformer, b.pipe.transformer_2):
+            m.to("meta")  # frees the GPU copies even if something still holds the modules
+        b.pipe.transformer = b.pipe.transformer_2 = None
+        gc.collect()
+        torch._dynamo.reset()
+        b.compiled = False
+        b.free()
+        experts = build_experts(b)
+        same = fingerprint(experts) == b.fingerprint
+        b.pipe.transformer, b.pipe.transformer_2 = experts["transformer"], experts["transformer_2"]
+        del experts
+    experts = [b.pipe.transformer, b.pipe.transformer_2]
+    if b.device.type == "cuda":
+        info = WS.quantize_fp8(experts, b.device)
+        b.fp8 = True
+        b.results["fp8"] = {**info, "rebuilt": rebuilt, "rebuilt_weights_identical": same}
+        log(f"fp8: {info['layers']} layers quantised in {info['quantize_s']} s, saved {info['saved_gib']} GiB")
+    else:  # --tiny on the CPU: torchao float8 needs CUDA; the rest of the fp8 and together logic runs unquantised
+        b.results["fp8"] = {"fp8_linear": None, "why": "not quantised: torchao float8 needs a CUDA GPU (--tiny)"}
+        log("fp8: not quantised on the CPU (--tiny checks the logic only)")
     del experts
-    b.fp8 = True
     b.free()
-    b.results["fp8"] = {**info, "rebuilt_weights_identical": same}
     b.save()
-    log(f"fp8: {info['layers']} layers quantised in {info['quantize_s']} s, saved {info['saved_gib']} GiB")
     compile_experts(b, fullgraph=False)
     if attention != "default":
         set_attention(b, attention)
-    for size in b.args.sizes:
-        steps = 3 if size == b.args.sizes[0] else 2
-        b.step(f"fp8 {size}", b.est(size, 2 * steps, mode="compile", warmup=40),
-               lambda size=size, steps=steps: run(b, f"fp8 linear + compile{_att(attention)}", size, steps=steps,
-                                                  mode="compile", ref=f"exact:{size}" if steps == 3 else None))
-    size = b.args.sizes[0]
-    b.step("together", b.est(size, 4, mode="compile"), lambda: run(
-        b, f"together: fp8 + compile{_att(attention)} + guidance-1 skip (g2=1)", size, steps=3, mode="compile",
-        guidance_2=1.0, switches=WS.LoopSwitches(skip_unit_guidance=True), ref=f"g2=1:{size}"))
+    label = f"fp8 linear + compile{_att(attention)}"
+    together = (f"together: fp8 + compile{_att(attention)} + g2=1 skip + "
+                f"{TOGETHER_CACHE_RATIO:.0%} cache skips".replace("%", " %"))
+
+    def fp8_run(size: str, steps: int) -> dict[str, Any]:
+        ref = f"exact:{size}" if f"exact:{size}" in b.latents else None
+        return run(b, label, size, steps=steps, mode="compile", ref=ref)
+
+    def together_run(size: str) -> None:
+        models = [b.pipe.transformer, b.pipe.transformer_2]
+        skip = FixedBlockCache(models)
+        try:
+            ref = f"g2=1:{size}" if f"g2=1:{size}" in b.latents else None
+            run(b, together, size, steps=3, mode="compile", guidance_2=1.0, ref=ref, skip=skip,
+                switches=WS.LoopSwitches(skip_unit_guidance=True, cache_fixed_ratio=TOGETHER_CACHE_RATIO),
+                cache="FixedBlockCache (first-block cache around the compiled blocks)")
+        finally:
+            skip.close()
+
+    for size in sorted(b.args.sizes, key=lambda s: -_pixels(b, s)):
+        compiled_here = False
+        if b.wants("fp8"):
+            # 3 steps where there is an exact reference (the error), else 1: the compile, then a steady forward
+            steps = 3 if f"exact:{size}" in b.latents else 1
+            warm = fp8_warmup_guess(b, size)
+            compiled_here = b.step(f"fp8 {size}", b.est(size, 2 * steps, mode="compile", warmup=warm),
+                                   lambda size=size, steps=steps: fp8_run(size, steps), key="fp8") is not None
+        # 3 steps: each expert runs, one of the first expert's steps is skipped by the cache (two forwards)
+        warm = 0.0 if compiled_here else fp8_warmup_guess(b, size)
+        b.step(f"together {size}", b.est(size, 3, mode="compile", warmup=warm),
+               lambda size=size: together_run(size), key="together")
     if attention != "default":
         set_attention(b, "default")
+        size = b.args.sizes[0]
         b.step("fp8 alone", b.est(size, 6, mode="compile", warmup=30), lambda: run(
-            b, "fp8 linear + compile", size, steps=3, mode="compile", ref=f"exact:{size}"))
+            b, "fp8 linear + compile", size, steps=3, mode="compile",
+            ref=f"exact:{size}" if f"exact:{size}" in b.latents else None), key="fp8")
+
+
+def fp8_warmup_guess(b: SpeedBench, size: str) -> float:
+    """Seconds the first fp8 forward of a size compiles: measured (this run or merged), else the H100 guess."""
+    if b.args.tiny:
+        return 0.0
+    seen = [r["warmup_s"] for r in b.results["runs"] if r["size"] == size and r.get("fp8")
+            and r["mode"] == "compile" and r.get("warmup_s")]
+    if seen:
+        return max(seen)
+    return 1.15 * FP8_COMPILE_GUESS_S.get(size, max(FP8_COMPILE_GUESS_S.values()))  # a margin: compiles vary
 
 
 def wan(b: SpeedBench) -> None:
     log(f"building two experts + VAE on {b.device}")
     build_pipe(b)
     small = b.args.sizes[0]
-    attention = b.step("attention kernels", 5 if b.args.tiny else 40, lambda: attention_part(b)) or "default"
+    attention = b.step("attention kernels", 5 if b.args.tiny else 40, lambda: attention_part(b), key="attention")
+    attention = attention or b.results.get("attention_choice") or "default"  # a merged choice when not measured
     # exact reference, then compile (alone and with the faster attention), at each size
     b.step("exact eager", b.est(small, 6, warmup=3), lambda: run(
-        b, "exact (eager bf16, SDPA)", small, steps=3, mode="eager", keep=f"exact:{small}"))
-    b.step(f"decode {small}", 5 if b.args.tiny else 15, lambda: decode(b, small, f"exact:{small}"))
+        b, "exact (eager bf16, SDPA)", small, steps=3, mode="eager", keep=f"exact:{small}"), key="exact")
+    b.step(f"decode {small}", 5 if b.args.tiny else 15, lambda: decode(b, small, f"exact:{small}"), key="exact")
 
     def compiled(size: str, steps: int, att: str) -> None:
         compile_experts(b)
@@ -471,17 +703,18 @@ def wan(b: SpeedBench) -> None:
         steps = 3 if size == small else 2
         for att in ("default", attention) if attention != "default" else ("default",):
             b.step(f"compile {size} {att}", b.est(size, 2 * steps, mode="compile", warmup=25),
-                   lambda size=size, steps=steps, att=att: compiled(size, steps, att))
+                   lambda size=size, steps=steps, att=att: compiled(size, steps, att), key="compile")
         if size != small:
             b.step(f"decode {size}", 10 if b.args.tiny else 25, lambda size=size: decode(b, size,
-                                                                                       f"compile:{size}:default"))
+                                                                                       f"compile:{size}:default"),
+                   key="compile")
     # the loop switches, eager (alone), at the small size
     b.step("guidance-1 reference", b.est(small, 6), lambda: run(
         b, "exact, g2=1 (diffusers: unconditional computed, discarded)", small, steps=3, mode="eager",
-        guidance_2=1.0, switches=WS.LoopSwitches(skip_unit_guidance=False), keep=f"g2=1:{small}"))
+        guidance_2=1.0, switches=WS.LoopSwitches(skip_unit_guidance=False), keep=f"g2=1:{small}"), key="guidance-1")
     b.step("guidance-1 skip", b.est(small, 4), lambda: run(
         b, "skip unconditional where guidance is 1 (g2=1)", small, steps=3, mode="eager", guidance_2=1.0,
-        switches=WS.LoopSwitches(skip_unit_guidance=True), ref=f"g2=1:{small}"))
+        switches=WS.LoopSwitches(skip_unit_guidance=True), ref=f"g2=1:{small}"), key="guidance-1")
 
     def fixed_cache() -> None:
         from diffusers import FirstBlockCacheConfig
@@ -498,18 +731,20 @@ def wan(b: SpeedBench) -> None:
             for m in models:
                 m.disable_cache()
 
-    b.step("fixed-ratio cache", b.est(small, 5), fixed_cache)
+    b.step("fixed-ratio cache", b.est(small, 5), fixed_cache, key="cache")
     b.step("batched CFG", b.est(small, 6), lambda: run(
         b, "batched CFG (batch 2)", small, steps=3, mode="eager", switches=WS.LoopSwitches(batch_cfg=True),
-        ref=f"exact:{small}"))
-    if "720p" in b.args.sizes and b.args.eager_720p:
+        ref=f"exact:{small}"), key="batched")
+    if "720p" in b.args.sizes and (b.args.eager_720p or "eager-720p" in (b.args.only or ())):
         b.step("exact eager 720p", b.est("720p", 4), lambda: run(b, "exact (eager bf16, SDPA)", "720p", steps=2,
-                                                                  mode="eager"))
-    b.step("few-step preset", 10 if b.args.tiny else 35, lambda: few_step_part(b, attention))
-    if b.device.type == "cuda":
-        b.step("fp8", 10 if b.args.tiny else 90, lambda: fp8_part(b, attention))
-    else:
-        b.results["skipped"].append({"what": "fp8", "why": "torchao float8 needs a CUDA GPU (compute 8.9+)"})
+                                                                  mode="eager"), key="eager-720p")
+    b.step("few-step preset", 10 if b.args.tiny else 35, lambda: few_step_part(b, attention), key="few-step")
+    if b.wants("fp8") or b.wants("together"):
+        if b.device.type == "cuda" or b.args.tiny:
+            b.step("fp8", 10 if b.args.tiny else 5, lambda: fp8_part(b, attention))
+        else:
+            b.results["skipped"].append({"what": "fp8", "why": "torchao float8 needs a CUDA GPU (compute 8.9+)",
+                                         "step": "fp8"})
 
 
 # --- extrapolation and the table ----------------------------------------------------------------------------------
@@ -540,13 +775,14 @@ def _find(b: SpeedBench, config_prefix: str, size: str) -> dict[str, Any] | None
 def table_rows(b: SpeedBench) -> list[dict[str, Any]]:
     """One row per configuration: s/step and min/clip at each size (measured, or scaled from the other size by
     the exact compiled forward ratio: marked ~), peak memory, error vs exact."""
-    sizes = list(b.args.sizes)
+    sizes = b.table_sizes
     ratio_720 = None
     c480, c720 = _find(b, "compile", "480p"), _find(b, "compile", "720p")
     if c480 and c720 and c480["attention"] == c720["attention"] == "default":
         ratio_720 = c720["s_per_forward"] / c480["s_per_forward"]
-    skip = next((r for r in b.results["runs"] if r.get("skipped_forward_s")), None)
-    skip_frac = skip["skipped_forward_s"] / skip["s_per_forward"] if skip else None
+    skip = next((r for r in b.results["runs"] if r.get("skipped_forward_s")
+                 and r["config"].startswith("first-block cache")), None)
+    skip_frac = skip["skipped_forward_s"] / skip["s_per_forward"] if skip else None  # eager bf16, diffusers' hooks
     specs: list[tuple[str, str, dict[str, Any]]] = [
         ("exact (eager bf16, SDPA)", "exact (eager bf16, SDPA)", {}),
         ("compile (regional)", "compile", {"match": "exact"}),
@@ -563,7 +799,6 @@ def table_rows(b: SpeedBench) -> list[dict[str, Any]]:
         ("fp8 linear + compile", "fp8 linear + compile", {"exact_prefix": True}),
         *([(f"fp8 + compile{_att(att)}", f"fp8 linear + compile{_att(att)}", {})] if att != "default" else []),
         ("few-step preset (4 steps, no CFG)", "few-step preset", {"cfg": False, "steps": FEW_STEPS}),
-        ("together: fp8 + compile + attention + g2=1 skip", "together", {"g2_unit": True}),
     ]
     rows = []
     seen_labels: set[str] = set()
@@ -603,31 +838,40 @@ def table_rows(b: SpeedBench) -> list[dict[str, Any]]:
                                "peak_gib": None if r is None else r["peak_gib"],
                                "rel_err": None if r is None else r["rel_err"]}
         rows.append(row)
-    # all together, composed from measured parts (the few-step preset on fp8 weights, the cache at 30 %)
-    fp8 = {s: _find(b, "together", s) or _find(b, "fp8 linear + compile", s) for s in sizes}
-    if any(fp8.values()) and skip_frac is not None:
-        row = {"configuration": "composed: fp8 + compile + attention + g2=1 skip + 30 % cache skips", "sizes": {},
-               "composed": True}
-        row2 = {"configuration": "composed: few-step preset on fp8 + compile + attention", "sizes": {},
-                "composed": True}
-        for s in sizes:
-            r = fp8.get(s)
-            if r is None:
-                continue
-            per_step, clip = clip_seconds(b, s, r["s_per_forward"], g2_unit=True, ratio=0.3, skip_frac=skip_frac)
-            row["sizes"][s] = {"s_per_forward": r["s_per_forward"], "s_per_step": round(per_step, 3),
-                               "min_per_clip": round(clip / 60, 2), "approx": True, "peak_gib": r["peak_gib"],
+    # all together: measured where the together run (with its cache skips) ran at a size, else composed from the
+    # fp8 forward and the eager cache run's skip cost (~); the few-step preset on fp8 weights is always composed
+    ratio = TOGETHER_CACHE_RATIO
+    row = {"configuration": f"together: fp8 + compile + attention + g2=1 skip + {ratio:.0%} cache skips".replace(
+        "%", " %"), "sizes": {}}
+    row2 = {"configuration": "composed: few-step preset on fp8 + compile + attention", "sizes": {}, "composed": True}
+    for s in sizes:
+        together = _find(b, "together", s)
+        fp8 = together or _find(b, "fp8 linear + compile", s)
+        if together is not None and together.get("cache_fixed_ratio") and together.get("skipped_forward_s"):
+            frac = together["skipped_forward_s"] / together["s_per_forward"]
+            per_step, clip = clip_seconds(b, s, together["s_per_forward"], g2_unit=True, ratio=ratio, skip_frac=frac)
+            row["sizes"][s] = {"s_per_forward": together["s_per_forward"], "s_per_step": round(per_step, 3),
+                               "min_per_clip": round(clip / 60, 2), "approx": False,
+                               "peak_gib": together["peak_gib"], "rel_err": together["rel_err"],
+                               "skipped_forward_share": round(frac, 4)}
+        elif fp8 is not None and skip_frac is not None:
+            per_step, clip = clip_seconds(b, s, fp8["s_per_forward"], g2_unit=True, ratio=ratio, skip_frac=skip_frac)
+            row["sizes"][s] = {"s_per_forward": fp8["s_per_forward"], "s_per_step": round(per_step, 3),
+                               "min_per_clip": round(clip / 60, 2), "approx": True, "peak_gib": fp8["peak_gib"],
                                "rel_err": None}
-            per_step, clip = clip_seconds(b, s, r["s_per_forward"], cfg=False, steps=FEW_STEPS)
-            row2["sizes"][s] = {"s_per_forward": r["s_per_forward"], "s_per_step": round(per_step, 3),
-                                "min_per_clip": round(clip / 60, 2), "approx": True, "peak_gib": r["peak_gib"],
+        if fp8 is not None:
+            per_step, clip = clip_seconds(b, s, fp8["s_per_forward"], cfg=False, steps=FEW_STEPS)
+            row2["sizes"][s] = {"s_per_forward": fp8["s_per_forward"], "s_per_step": round(per_step, 3),
+                                "min_per_clip": round(clip / 60, 2), "approx": True, "peak_gib": fp8["peak_gib"],
                                 "rel_err": None}
-        rows += [row, row2]
+    if any(v["approx"] for v in row["sizes"].values()):
+        row["composed"] = True
+    rows += [r for r in (row, row2) if r["sizes"]]
     return rows
 
 
 def markdown(b: SpeedBench) -> str:
-    sizes = [s for s in ("720p", "480p") if s in b.args.sizes]
+    sizes = [s for s in ("720p", "480p") if s in b.table_sizes]
     head = "| configuration | " + " | ".join(f"s/step {s} | min/clip {s}" for s in sizes) + \
         " | peak GiB | error vs exact |"
     lines = [f"# Wan2.2-A14B speed switches on {b.results['device']}", "",
@@ -660,7 +904,7 @@ def markdown(b: SpeedBench) -> str:
         else:
             lines.append(f"| {a['size']} | {a['attention']} | {a['s'] * 1000:.1f} | {a['tflops']} | "
                          f"{a['rel_err']:.2e} |")
-    if b.results.get("fp8"):
+    if b.results.get("fp8", {}).get("layers"):
         f = b.results["fp8"]
         lines += ["", f"fp8: {f['layers']} Linear layers quantised in {f['quantize_s']} s; experts "
                   f"{f['bytes_before'] / GiB:.1f} -> {f['bytes_after'] / GiB:.1f} GiB (saved {f['saved_gib']} GiB)."]
@@ -668,6 +912,20 @@ def markdown(b: SpeedBench) -> str:
         f = b.results["few_step_lora"]
         lines += ["", f"few-step LoRA: rank {f['rank']}, {f['bytes_per_expert'] / GiB:.2f} GiB per expert, loaded "
                   f"and fused in {f['load_s']} s."]
+    together = [r for r in b.results["runs"] if r["config"].startswith("together") and r.get("cache")]
+    if together:
+        lines += ["", "together: " + "; ".join(
+            f"{r['size']}: {r['s_per_forward']} s/forward, a skipped forward {r['skipped_forward_s']} s "
+            f"({r['forwards_skipped']} of {sum(r['forwards'].values())} forwards skipped in {r['steps']} steps)"
+            for r in together) + ". Its first-block cache is this benchmark's FixedBlockCache around the compiled "
+            "blocks (diffusers' rule); diffusers' hooks compiled into the fp8 blocks recompile them for every "
+            "context (cond/uncond) and state, 66-166 s each on the H100."]
+    for m in b.results.get("merged_from", []):
+        a = m.get("args") or {}
+        lines += ["", f"Merged: {m['path']} ({m.get('device')}, torch {m.get('torch')}, sizes "
+                  f"{','.join(a.get('sizes') or [])}{', only ' + ','.join(a['only']) if a.get('only') else ''}); "
+                  f"this run: {','.join(b.args.sizes)}"
+                  f"{', only ' + ','.join(b.args.only) if b.args.only else ''}, {b.results.get('total_s', '?')} s."]
     warm = [(r["config"], r["size"], r["warmup_s"]) for r in b.results["runs"] if r["mode"] == "compile"]
     if warm:
         lines += ["", "Compile warm-up (first forward of each expert minus a steady one): " + "; ".join(
@@ -688,12 +946,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--inductor-cache-dir", default=None, help="compiled-kernel cache (TORCHINDUCTOR_CACHE_DIR)")
     p.add_argument("--eager-720p", action="store_true", help="also time exact eager at 720p (else the earlier "
                    "visual_gpu figure is used)")
+    p.add_argument("--only", default=None, metavar="NAMES", help="run only these steps, comma-separated: "
+                   f"{', '.join(STEP_NAMES)} (plus the setup they share)")
+    p.add_argument("--merge", default=None, metavar="PATH", help="an earlier results JSON: its rows stay, the "
+                   "new measurements replace those of the same configuration and size")
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
     args.sizes = [s for s in args.sizes.split(",") if s]
     bad = [s for s in args.sizes if s not in VG.SIZES]
     if bad:
         p.error(f"unknown sizes {bad}; known: {', '.join(VG.SIZES)}")
+    args.only = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else None
+    bad = [n for n in args.only or () if n not in STEP_NAMES]
+    if bad or args.only == []:
+        p.error(f"unknown --only steps {bad}; known: {', '.join(STEP_NAMES)}")
+    if args.merge and not Path(args.merge).is_file():
+        p.error(f"--merge: no file {args.merge}")
     args.compile_backend = args.compile_backend or ("eager" if args.tiny else "inductor")
     if args.inductor_cache_dir:
         WS.set_inductor_cache(args.inductor_cache_dir)
