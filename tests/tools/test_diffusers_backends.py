@@ -3,12 +3,12 @@ loaded through the same `from_pretrained` of a folder that real weights take; an
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -23,13 +23,7 @@ from reelgraph.state import Character
 from reelgraph.tools.backends.base import KeyframeSpec, MotionSpec
 from reelgraph.tools.backends.registry import clear_backends, get_backend
 
-pytest.importorskip("diffusers")
-pytest.importorskip("ftfy")
-
-_spec = importlib.util.spec_from_file_location("reelgraph_tiny_diffusers",
-                                               Path(__file__).parents[1] / "fixtures" / "tiny_diffusers.py")
-tiny = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tiny)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ADA = Character(name="Ada", slug="ada", look="tall woman, short silver hair", wardrobe="red coat",
                 palette=["#cc2222"])
@@ -38,24 +32,8 @@ CHUNK = 17  # frames per chunk in these tests (Wan: 4k+1)
 
 
 @pytest.fixture(scope="session")
-def flux_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def flux_folder(tiny: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tiny.build_tiny_flux(tmp_path_factory.mktemp("models") / "tiny-flux")
-
-
-@pytest.fixture(scope="session")
-def wan_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny.build_tiny_wan(tmp_path_factory.mktemp("models") / "tiny-wan22")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Any:
-    """Tiny models run fastest on one thread, and the CI machine's cores are shared."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def image_cfg(folder: Path, **options: Any) -> BackendConfig:

@@ -17,30 +17,11 @@ from reelgraph.errors import BackendError, UsageError
 from reelgraph.tools.backends import wan_speed as ws
 from reelgraph.tools.backends.base import MotionSpec
 
-pytest.importorskip("diffusers")
-pytest.importorskip("ftfy")
-
-_spec = importlib.util.spec_from_file_location("reelgraph_tiny_diffusers_ws",
-                                               Path(__file__).parents[1] / "fixtures" / "tiny_diffusers.py")
-tiny = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tiny)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 SIZE = dict(height=32, width=32, num_frames=5)
 
 
-@pytest.fixture(scope="module")
-def wan_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny.build_tiny_wan(tmp_path_factory.mktemp("models") / "tiny-wan22")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Any:
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +161,6 @@ def test_fixed_ratio_cache_skips_the_planned_forwards(pipe: Any, inputs: dict[st
 
 
 def test_random_lora_fuses_through_load_lora_weights(pipe: Any, wan_folder: Path, tmp_path: Path) -> None:
-    pytest.importorskip("peft")
     from safetensors.torch import save_file
 
     folder = tmp_path / "lightning"
@@ -251,7 +231,6 @@ def test_attention_backend_switch_runs(pipe: Any, inputs: dict[str, Any]) -> Non
 
 
 def test_backend_few_step_preset_text_cache_and_overlapped_encode(wan_folder: Path, tmp_path: Path) -> None:
-    pytest.importorskip("peft")
     from safetensors.torch import save_file
 
     from reelgraph.tools.backends.diffusers_video import DiffusersVideoBackend
