@@ -86,7 +86,8 @@ REFERENCE_720P_EAGER_FORWARD_S = 12.53  # visual_gpu on the H100, used when this
 # First fp8 + compile forward minus a steady one, s (H100, fresh machine: 190 s at 480p in a full run, 143 s at 720p
 # in an --only fp8,together run): the budget's guess, replaced by measured or merged figures of the same size.
 FP8_COMPILE_GUESS_S = {"480p": 190.0, "720p": 150.0}
-TOGETHER_CACHE_RATIO = 0.3  # first-block cache skips of the "together" run and row
+TOGETHER_CACHE_RATIO = 0.3  # first-block cache skips of the "together" run (--together-cache-ratio) and row
+FASTER_ATTENTION = ("sage_triton", "flash4")  # kernels the later steps may take instead of SDPA
 STEP_NAMES = ("attention", "exact", "compile", "guidance-1", "cache", "batched", "eager-720p", "few-step", "fp8",
               "together")
 
@@ -112,7 +113,8 @@ class SpeedBench(VG.Bench):
         self.results: dict[str, Any] = {
             "complete": False, "tiny": args.tiny, "device": gpu, "card_gib": self.card_gib,
             "torch": torch.__version__, "diffusers": diffusers.__version__, "python": platform.python_version(),
-            "packages": _versions(("torchao", "sageattention", "peft", "triton")), "args": vars(args),
+            "packages": _versions(("torchao", "sageattention", "flash-attn-4", "nvidia-cutlass-dsl", "peft",
+                                   "triton")), "args": vars(args),
             "note": ("random weights: errors are a numerical check of each switch, not a quality claim; cache "
                      "timed at fixed skip ratios"),
             "attention": [], "runs": [], "decode": {}, "prepare_s": {}, "experts_30_steps": {}, "errors": [],
@@ -410,15 +412,15 @@ def set_attention(b: SpeedBench, name: str) -> None:
 
 def attention_part(b: SpeedBench) -> str:
     """One self-attention layer at each size through diffusers' dispatch: time, TFLOP/s, error vs torch SDPA.
-    Returns the attention to use from here on ("sage_triton" when it is at least 5 % faster at the largest size
-    with a small error, else "default")."""
+    Returns the attention to use from here on (the fastest of "sage_triton" and "flash4" when it is at least 5 %
+    faster than SDPA at the largest size with a small error, else "default")."""
     from diffusers.models import attention_dispatch as ad
 
     torch = b.torch
     heads, dim = b.cfg["num_attention_heads"], b.cfg["attention_head_dim"]
-    names = ["default", "_native_cudnn", "_native_flash", "sage_triton", "_flash_3", "sage"]
+    names = ["default", "_native_cudnn", "_native_flash", "sage_triton", "flash4", "_flash_3", "sage"]
     if b.device.type == "cpu":
-        names = ["default", "_native_math", "sage_triton"]
+        names = ["default", "_native_math", "sage_triton", "flash4"]
     best: dict[str, float] = {}
     for size in b.args.sizes:
         w, h = b.sizes[size]
@@ -432,6 +434,8 @@ def attention_part(b: SpeedBench) -> str:
                     backend = ad.AttentionBackendName.NATIVE
                 elif name == "sage_triton":
                     backend = WS._register_sage_triton()
+                elif name == "flash4":
+                    backend = WS._register_flash4()
                 else:
                     backend = ad.AttentionBackendName(name)
                     ad._check_attention_backend_requirements(backend)
@@ -450,7 +454,7 @@ def attention_part(b: SpeedBench) -> str:
                 row = {"size": size, "tokens": tokens, "attention": name, "s": round(s, 5),
                        "first_call_s": round(first, 3), "tflops": round(4 * tokens * tokens * heads * dim / s / 1e12,
                                                                           1), "rel_err": rel_err(out, ref)}
-                if name in ("default", "sage_triton"):
+                if name in ("default", *FASTER_ATTENTION):
                     best[f"{size}:{name}"] = s
                     best[f"{size}:{name}:err"] = row["rel_err"]
             except Exception as e:  # a kernel that is not there or fails: recorded, the run goes on
@@ -460,10 +464,13 @@ def attention_part(b: SpeedBench) -> str:
             log(f"attention {size} {name}: {row.get('s', row.get('error'))}")
         del q, k, v, ref
         b.free()
-    size = b.args.sizes[-1]
-    sage, default = best.get(f"{size}:sage_triton"), best.get(f"{size}:default")
-    choice = "sage_triton" if sage and default and sage < 0.95 * default and best[f"{size}:sage_triton:err"] < 0.05 \
-        else "default"
+    size = max(b.args.sizes, key=lambda s: _pixels(b, s))
+    default = best.get(f"{size}:default")
+    good = [(best[f"{size}:{n}"], n) for n in FASTER_ATTENTION if f"{size}:{n}" in best and default
+            and best[f"{size}:{n}"] < 0.95 * default and best[f"{size}:{n}:err"] < 0.05]
+    choice = min(good)[1] if good else "default"
+    if b.args.attention:
+        choice = b.args.attention
     b.results["attention_choice"] = choice
     b.save()
     return choice
@@ -630,8 +637,9 @@ def fp8_part(b: SpeedBench, attention: str) -> None:
     if attention != "default":
         set_attention(b, attention)
     label = f"fp8 linear + compile{_att(attention)}"
+    together_ratio = b.args.together_cache_ratio
     together = (f"together: fp8 + compile{_att(attention)} + g2=1 skip + "
-                f"{TOGETHER_CACHE_RATIO:.0%} cache skips".replace("%", " %"))
+                f"{together_ratio:.0%} cache skips".replace("%", " %"))
 
     def fp8_run(size: str, steps: int) -> dict[str, Any]:
         ref = f"exact:{size}" if f"exact:{size}" in b.latents else None
@@ -643,7 +651,7 @@ def fp8_part(b: SpeedBench, attention: str) -> None:
         try:
             ref = f"g2=1:{size}" if f"g2=1:{size}" in b.latents else None
             run(b, together, size, steps=3, mode="compile", guidance_2=1.0, ref=ref, skip=skip,
-                switches=WS.LoopSwitches(skip_unit_guidance=True, cache_fixed_ratio=TOGETHER_CACHE_RATIO),
+                switches=WS.LoopSwitches(skip_unit_guidance=True, cache_fixed_ratio=together_ratio),
                 cache="FixedBlockCache (first-block cache around the compiled blocks)")
         finally:
             skip.close()
@@ -684,7 +692,7 @@ def wan(b: SpeedBench) -> None:
     build_pipe(b)
     small = b.args.sizes[0]
     attention = b.step("attention kernels", 5 if b.args.tiny else 40, lambda: attention_part(b), key="attention")
-    attention = attention or b.results.get("attention_choice") or "default"  # a merged choice when not measured
+    attention = attention or b.args.attention or b.results.get("attention_choice") or "default"  # else merged
     # exact reference, then compile (alone and with the faster attention), at each size
     b.step("exact eager", b.est(small, 6, warmup=3), lambda: run(
         b, "exact (eager bf16, SDPA)", small, steps=3, mode="eager", keep=f"exact:{small}"), key="exact")
@@ -838,35 +846,45 @@ def table_rows(b: SpeedBench) -> list[dict[str, Any]]:
                                "peak_gib": None if r is None else r["peak_gib"],
                                "rel_err": None if r is None else r["rel_err"]}
         rows.append(row)
-    # all together: measured where the together run (with its cache skips) ran at a size, else composed from the
-    # fp8 forward and the eager cache run's skip cost (~); the few-step preset on fp8 weights is always composed
-    ratio = TOGETHER_CACHE_RATIO
-    row = {"configuration": f"together: fp8 + compile + attention + g2=1 skip + {ratio:.0%} cache skips".replace(
-        "%", " %"), "sizes": {}}
+    # all together: measured where a together run with that share of cache skips ran at a size; composed (~) from a
+    # together run of another share (its measured forward and skipped-forward costs), else from the fp8 forward and
+    # the eager cache run's skip cost; the few-step preset on fp8 weights is always composed
     row2 = {"configuration": "composed: few-step preset on fp8 + compile + attention", "sizes": {}, "composed": True}
-    for s in sizes:
-        together = _find(b, "together", s)
-        fp8 = together or _find(b, "fp8 linear + compile", s)
-        if together is not None and together.get("cache_fixed_ratio") and together.get("skipped_forward_s"):
-            frac = together["skipped_forward_s"] / together["s_per_forward"]
-            per_step, clip = clip_seconds(b, s, together["s_per_forward"], g2_unit=True, ratio=ratio, skip_frac=frac)
-            row["sizes"][s] = {"s_per_forward": together["s_per_forward"], "s_per_step": round(per_step, 3),
-                               "min_per_clip": round(clip / 60, 2), "approx": False,
-                               "peak_gib": together["peak_gib"], "rel_err": together["rel_err"],
-                               "skipped_forward_share": round(frac, 4)}
-        elif fp8 is not None and skip_frac is not None:
-            per_step, clip = clip_seconds(b, s, fp8["s_per_forward"], g2_unit=True, ratio=ratio, skip_frac=skip_frac)
-            row["sizes"][s] = {"s_per_forward": fp8["s_per_forward"], "s_per_step": round(per_step, 3),
-                               "min_per_clip": round(clip / 60, 2), "approx": True, "peak_gib": fp8["peak_gib"],
-                               "rel_err": None}
-        if fp8 is not None:
-            per_step, clip = clip_seconds(b, s, fp8["s_per_forward"], cfg=False, steps=FEW_STEPS)
-            row2["sizes"][s] = {"s_per_forward": fp8["s_per_forward"], "s_per_step": round(per_step, 3),
-                                "min_per_clip": round(clip / 60, 2), "approx": True, "peak_gib": fp8["peak_gib"],
-                                "rel_err": None}
-    if any(v["approx"] for v in row["sizes"].values()):
-        row["composed"] = True
-    rows += [r for r in (row, row2) if r["sizes"]]
+    runs = [r for r in b.results["runs"] if r["config"].startswith("together") and r.get("cache_fixed_ratio")
+            and r.get("skipped_forward_s")]
+    ratios = sorted({TOGETHER_CACHE_RATIO, 0.5, *(r["cache_fixed_ratio"] for r in runs)})
+    for ratio in ratios:
+        row = {"configuration": f"together: fp8 + compile + attention + g2=1 skip + {ratio:.0%} cache skips".replace(
+            "%", " %"), "sizes": {}}
+        for s in sizes:
+            at_size = [r for r in runs if r["size"] == s]
+            together = next((r for r in reversed(at_size) if abs(r["cache_fixed_ratio"] - ratio) < 1e-6), None)
+            base = together or (at_size[-1] if at_size else None)
+            fp8 = base or _find(b, "fp8 linear + compile", s)
+            if base is not None:
+                frac = base["skipped_forward_s"] / base["s_per_forward"]
+                per_step, clip = clip_seconds(b, s, base["s_per_forward"], g2_unit=True, ratio=ratio, skip_frac=frac)
+                row["sizes"][s] = {"s_per_forward": base["s_per_forward"], "s_per_step": round(per_step, 3),
+                                   "min_per_clip": round(clip / 60, 2), "approx": together is None,
+                                   "peak_gib": base["peak_gib"], "rel_err": together and together["rel_err"],
+                                   "skipped_forward_share": round(frac, 4), "attention": base.get("attention")}
+            elif fp8 is not None and skip_frac is not None:
+                per_step, clip = clip_seconds(b, s, fp8["s_per_forward"], g2_unit=True, ratio=ratio,
+                                              skip_frac=skip_frac)
+                row["sizes"][s] = {"s_per_forward": fp8["s_per_forward"], "s_per_step": round(per_step, 3),
+                                   "min_per_clip": round(clip / 60, 2), "approx": True, "peak_gib": fp8["peak_gib"],
+                                   "rel_err": None}
+            if fp8 is not None and ratio == ratios[0]:
+                per_step, clip = clip_seconds(b, s, fp8["s_per_forward"], cfg=False, steps=FEW_STEPS)
+                row2["sizes"][s] = {"s_per_forward": fp8["s_per_forward"], "s_per_step": round(per_step, 3),
+                                    "min_per_clip": round(clip / 60, 2), "approx": True, "peak_gib": fp8["peak_gib"],
+                                    "rel_err": None}
+        if any(v["approx"] for v in row["sizes"].values()):
+            row["composed"] = True
+        if row["sizes"]:
+            rows.append(row)
+    if row2["sizes"]:
+        rows.append(row2)
     return rows
 
 
@@ -950,6 +968,10 @@ def main(argv: list[str] | None = None) -> int:
                    f"{', '.join(STEP_NAMES)} (plus the setup they share)")
     p.add_argument("--merge", default=None, metavar="PATH", help="an earlier results JSON: its rows stay, the "
                    "new measurements replace those of the same configuration and size")
+    p.add_argument("--together-cache-ratio", type=float, default=TOGETHER_CACHE_RATIO,
+                   help="share of forwards the together run's first-block cache skips (fixed schedule)")
+    p.add_argument("--attention", default=None, choices=("default", *FASTER_ATTENTION),
+                   help="attention for the later steps (default: the fastest measured, else SDPA)")
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
     args.sizes = [s for s in args.sizes.split(",") if s]

@@ -42,6 +42,29 @@ class AgentConfig(BaseModel):
     max_retries: int = Field(default=2, ge=0, le=10)
 
 
+class ExecutorConfig(BaseModel):
+    """Where the model backends run: in this process ("local"), or as resident Ray actors ("ray"), with the reel's
+    chains of shots rendered in parallel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["local", "ray"] = "local"
+    address: str | None = Field(default=None, description="Ray cluster to join ('auto', 'ray://host:10001', "
+                                "'host:6379'); None starts a private loopback-only cluster on this machine")
+    workers: int = Field(default=2, ge=1, le=256, description="actors per backend kind (image, video)")
+    num_cpus: float = Field(default=0.0, ge=0, le=256, description="CPUs reserved per actor (0: the actors share "
+                            "the machine's CPUs; GPUs are what they reserve)")
+    num_gpus: float | None = Field(default=None, ge=0, le=8, description="GPUs per actor; None: 1 for a model "
+                                   "backend when the cluster has GPUs, else 0")
+    max_restarts: int = Field(default=2, ge=0, le=100, description="restarts of a dead actor")
+    max_task_retries: int = Field(default=2, ge=0, le=100, description="retries of a call whose actor died")
+    cluster_cpus: int | None = Field(default=None, ge=1, le=4096, description="CPUs of a private cluster "
+                                     "(default: this machine's)")
+    start_timeout: float = Field(default=900.0, gt=0, le=86400, description="seconds to wait for an actor to be "
+                                 "placed and load its model")
+    object_store_mib: int = Field(default=256, ge=64, le=1 << 20, description="object store of a private cluster")
+
+
 class Profile(BaseModel):
     """Everything about *how* a reel is made (the request says *what*)."""
 
@@ -54,6 +77,7 @@ class Profile(BaseModel):
     video: BackendConfig = Field(default_factory=BackendConfig)
     music: BackendConfig = Field(default_factory=BackendConfig)
     speech: BackendConfig = Field(default_factory=lambda: BackendConfig(backend="offline"))
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     ffmpeg_timeout: float = Field(default=600.0, gt=0)
 
 

@@ -3,8 +3,10 @@
 plan → [approve: interrupt] → cast → ┌ direct ⇄ tools ┐ → critic ─(score < threshold, attempts left)→ direct
                                      └────────────────┘          └→ commit (best take; a checkpoint) → next shot
                                                                      | music → voice → compose
-A redo forks the run before a shot (reelgraph.redo): commit then re-renders the continuous chain and puts back the
-kept shots.
+With the Ray executor, cast fans the shots out instead: each chain (a cut and the continuous shots after it) runs
+the same direct ⇄ tools → critic → commit loop as a subgraph (`Send`, one task per chain, in parallel); the chains
+join into `done` in shot order before music. A redo forks the run before a shot (reelgraph.redo): commit then
+re-renders the continuous chain and puts back the kept shots.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.prebuilt import ToolNode
 from langgraph.prebuilt.tool_node import ToolCallRequest
-from langgraph.types import Command, interrupt
+from langgraph.types import Command, Send, interrupt
 from pydantic import BaseModel, Field, ValidationError
 
 from reelgraph import progress
@@ -85,7 +87,7 @@ def approve(state: ReelState, config: RunnableConfig) -> Command[Literal["cast"]
     return Command(goto="cast", update={"script": script} if edited else None)
 
 
-def cast(state: ReelState, config: RunnableConfig) -> Command[Literal["direct"]]:
+def cast(state: ReelState, config: RunnableConfig) -> Command[Literal["direct", "chain"]]:
     """One master per character, critic-checked; the best of the attempts is kept."""
     studio = Studio.from_config(config)
     script = script_of(state)
@@ -112,7 +114,43 @@ def cast(state: ReelState, config: RunnableConfig) -> Command[Literal["direct"]]
                 break
         masters[character.slug] = best[1]
         studio.emit("cast", character=character.slug, score=best[0])
+    if studio.profile.executor.kind == "ray":
+        state = state.model_copy(update={"masters": {**state.masters, **masters}})
+        return Command(goto=fan_out(state) or "music", update={"masters": masters})
     return Command(goto="direct", update={"masters": masters})
+
+
+def shot_chains(script: Any) -> list[tuple[int, int]]:
+    """The script's shots as (first, last) chains: a chain starts at every cut; continuous shots join the one before
+    (their first frame is the previous shot's last)."""
+    chains: list[tuple[int, int]] = []
+    for shot in script.shots:
+        if chains and shot.transition == "continuous":
+            chains[-1] = (chains[-1][0], shot.index)
+        else:
+            chains.append((shot.index, shot.index))
+    return chains
+
+
+def fan_out(state: ReelState) -> list[Send]:
+    """One `chain` task per chain not yet committed, each starting on its first shot."""
+    done = {r.shot for r in state.done}
+    sends = []
+    for first, last in shot_chains(script_of(state)):
+        if all(s in done for s in range(first, last + 1)):
+            continue
+        task = state.model_copy(update={"shot": first, "chain_end": last, "attempt": 1, "takes": [], "messages": [],
+                                        "done": [r for r in state.done if r.shot < first]})
+        sends.append(Send("chain", task.model_dump(exclude={"messages"})))
+    return sends
+
+
+def chain(task: dict[str, Any] | ReelState, config: RunnableConfig) -> dict[str, Any]:
+    """Make one chain of shots with the per-shot loop (a subgraph, checkpointed in its own namespace: a resumed run
+    goes on from the chain's last committed shot) and hand back its committed shots."""
+    st = ReelState.model_validate(task)
+    out = _chain_graph().invoke(st, config)
+    return {"done": [r for r in ReelState.model_validate(out).done if st.shot <= r.shot <= (st.chain_end or r.shot)]}
 
 
 def direct(state: ReelState, config: RunnableConfig) -> Command[Literal["tools", "critic", "music"]]:
@@ -186,7 +224,7 @@ def critic(state: ReelState, config: RunnableConfig) -> Command[Literal["direct"
     return Command(goto="direct", update={"takes": takes, "attempt": state.attempt + 1, "messages": CLEAR})
 
 
-def commit(state: ForkState | ReelState, config: RunnableConfig) -> Command[Literal["direct", "music"]]:
+def commit(state: ForkState | ReelState, config: RunnableConfig) -> Command[Literal["direct", "music", "__end__"]]:
     """Keep the best take of the shot (the highest score; the earliest on a tie). A checkpoint boundary.
 
     In a redo fork, the next shot of the continuous chain comes next; after the chain, the kept shots are put back.
@@ -209,6 +247,8 @@ def commit(state: ForkState | ReelState, config: RunnableConfig) -> Command[Lite
         update |= {"done": done, "shot": last + 1, "redo_keep": []}
         studio.emit("redo", status="kept", shots=[r.shot for r in keep])
         return Command(goto="music", update=update)
+    if state.chain_end is not None:  # one chain of parallel chains: it ends after its last shot
+        return Command(goto="direct" if nxt <= state.chain_end else END, update=update)
     return Command(goto="direct" if nxt <= last else "music", update=update)
 
 
@@ -256,22 +296,45 @@ def compose(state: ReelState, config: RunnableConfig) -> Command[Literal["__end_
     return Command(goto=END, update={"reels": reels, "final": final})
 
 
+def _add_shot_loop(builder: StateGraph, *, chain_only: bool = False) -> None:
+    """The per-shot loop's nodes; `chain_only`: as a chain's subgraph (commit ends it; no music node there)."""
+    ends: dict[str, Any] = {"destinations": ("tools", "critic")} if chain_only else {}
+    builder.add_node("direct", direct, **ends)
+    builder.add_node("tools", ToolNode(SHOT_TOOLS, handle_tool_errors=(ToolException, ValidationError),
+                                       wrap_tool_call=_scoped_tool_call, awrap_tool_call=_ascoped_tool_call))
+    builder.add_node("critic", critic)
+    builder.add_node("commit", commit, input_schema=ForkState,
+                     **({"destinations": ("direct", END)} if chain_only else {}))
+    builder.add_edge("tools", "direct")
+
+
+_CHAIN_GRAPH: Any = None
+
+
+def _chain_graph() -> Any:
+    """The per-shot loop alone, for one chain (compiled once; it uses the parent run's checkpointer)."""
+    global _CHAIN_GRAPH
+    if _CHAIN_GRAPH is None:
+        builder = StateGraph(ReelState)
+        _add_shot_loop(builder, chain_only=True)
+        builder.add_edge(START, "direct")
+        _CHAIN_GRAPH = builder.compile(name="chain")
+    return _CHAIN_GRAPH
+
+
 def build_graph(config: dict[str, Any] | None = None, *, checkpointer: Any = None) -> Any:
     """The compiled reel graph. `config` is accepted for symmetry with LangGraph's graph factories (unused)."""
     builder = StateGraph(ReelState, input_schema=ReelRequest, output_schema=ReelState, context_schema=RunContext)
     builder.add_node("plan", plan)
     builder.add_node("approve", approve)
     builder.add_node("cast", cast)
-    builder.add_node("direct", direct)
-    builder.add_node("tools", ToolNode(SHOT_TOOLS, handle_tool_errors=(ToolException, ValidationError),
-                                       wrap_tool_call=_scoped_tool_call, awrap_tool_call=_ascoped_tool_call))
-    builder.add_node("critic", critic)
-    builder.add_node("commit", commit, input_schema=ForkState)
+    _add_shot_loop(builder)
+    builder.add_node("chain", chain)
     builder.add_node("music", music)
     builder.add_node("voice", voice)
     builder.add_node("compose", compose)
     builder.add_edge(START, "plan")
-    builder.add_edge("tools", "direct")
+    builder.add_edge("chain", "music")
     return builder.compile(checkpointer=checkpointer, name="reelgraph")
 
 

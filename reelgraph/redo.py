@@ -17,7 +17,7 @@ import shutil
 import time
 from typing import Any
 
-from langgraph.types import Command
+from langgraph.types import Command, Overwrite
 from pydantic import Field
 
 from reelgraph.errors import UsageError
@@ -121,7 +121,8 @@ def fork(graph: Any, config: dict[str, Any], shot: int, note: str | None) -> tup
             "from_checkpoint": base.config["configurable"]["checkpoint_id"],
             "head_checkpoint": head.config["configurable"]["checkpoint_id"], "t": round(time.time(), 3)}
     update = {
-        "done": [r for r in state.done if r.shot < shot], "shot": shot, "attempt": 1, "takes": [], "notes": notes,
+        "done": Overwrite([r for r in state.done if r.shot < shot]), "shot": shot, "attempt": 1, "takes": [],
+        "notes": notes,
         "redo_chain": chain[1:], "redo_keep": [r for r in state.done if r.shot > chain[-1]],
         "script": script, "music": state.music, "voices": state.voices, "subtitles": state.subtitles,
     }

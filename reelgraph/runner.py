@@ -138,6 +138,11 @@ def execute(out: Path, run: dict[str, Any], graph_input: Any, on_event: EventSin
 
     with run_lock(out), disk_errors(out), checkpointer(out, run, checkpoint) as saver:
         sweep_partials(RunFolder(out))
+        executor = load_profile(run["profile"]).executor
+        if executor.kind == "ray":  # joined from this thread, before the graph's worker threads need it
+            from reelgraph.serving.ray_cluster import ensure_cluster
+
+            ensure_cluster(executor)
         graph = build_graph(checkpointer=saver)
         config = run_config(out, run)
         start = {**config, "configurable": {**config["configurable"], **(fork or {}).get("configurable", {})}}

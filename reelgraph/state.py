@@ -266,6 +266,14 @@ def _merge(old: dict | None, new: dict | None) -> dict:
     return {**(old or {}), **(new or {})}
 
 
+def _merge_done(old: list | None, new: list | None) -> list[ShotResult]:
+    """Committed shots merged by shot number (a newer result replaces an older one), kept in shot order: parallel
+    chains of shots each add theirs. `langgraph.types.Overwrite` replaces the list (a redo drops later shots)."""
+    by_shot = {r.shot: r for r in map(ShotResult.model_validate, old or [])}
+    by_shot.update({r.shot: r for r in map(ShotResult.model_validate, new or [])})
+    return [by_shot[k] for k in sorted(by_shot)]
+
+
 class ReelState(ReelRequest):
     """The graph's state: the request plus everything made so far."""
 
@@ -276,7 +284,9 @@ class ReelState(ReelRequest):
     shot: int = Field(default=1, description="shot being made (1-based)")
     attempt: int = 0
     takes: list[Take] = Field(default_factory=list, description="takes of the current shot")
-    done: list[ShotResult] = Field(default_factory=list, description="committed shots, in order")
+    done: Annotated[list[ShotResult], _merge_done] = Field(default_factory=list,
+                                                           description="committed shots, in order")
+    chain_end: int | None = Field(default=None, description="last shot of the chain being made (parallel chains)")
     messages: Annotated[list[AnyMessage], add_messages] = Field(default_factory=list)
     music: Artifact | None = None
     voices: Annotated[dict[str, Artifact], _merge] = Field(default_factory=dict)

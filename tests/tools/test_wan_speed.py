@@ -201,6 +201,9 @@ def test_options_are_checked(wan_folder: Path, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="drop steps"):
         DiffusersVideoBackend(video_cfg(wan_folder, few_step_lora=str(tmp_path / "lora")))
     assert ws.check_attention("cudnn") == "_native_cudnn" and ws.check_attention(None) == "default"
+    assert ws.check_attention("flash4") == ws.check_attention("FA4") == "flash4"
+    with pytest.raises(UsageError, match="attention 'fa5' is not known.*flash4"):
+        ws.check_attention("fa5")
 
 
 def test_switches_that_need_a_gpu_or_a_package_say_so(pipe: Any) -> None:
@@ -215,6 +218,19 @@ def test_switches_that_need_a_gpu_or_a_package_say_so(pipe: Any) -> None:
         with pytest.raises(BackendError, match="not usable"):
             ws.set_attention([pipe.transformer], "flash")
     assert ws.tensor_bytes(torch.zeros(3, 4, dtype=torch.bfloat16)) == 24
+
+
+def test_flash4_without_the_package_says_so(pipe: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """flash-attn-4 is not installed on the CPU machines (where it is, the import is made to fail): choosing flash4
+    names the package, and no layer is switched."""
+    import sys
+
+    if "flash_attn" in sys.modules or importlib.util.find_spec("flash_attn") is not None:
+        monkeypatch.setitem(sys.modules, "flash_attn", None)  # import flash_attn -> ImportError
+    for name in ("flash4", "fa4"):
+        with pytest.raises(BackendError, match="flash4' needs the flash-attn-4 package"):
+            ws.set_attention([pipe.transformer, pipe.transformer_2], name)
+    assert all(mod.processor._attention_backend is None for _, mod in ws._attention_modules(pipe.transformer))
 
 
 def test_attention_backend_switch_runs(pipe: Any, inputs: dict[str, Any]) -> None:
@@ -291,6 +307,49 @@ def test_sage_triton_routes_self_attention_through_the_dispatch(pipe: Any, input
         ws.set_attention(models, "default")
     assert len(calls) == 2 * stats.count()  # two self-attention layers per forward
     assert rel(ours, ref) < 1e-5  # K smoothing is exact for softmax attention
+
+
+def test_flash4_routes_every_attention_layer_through_the_dispatch(pipe: Any, inputs: dict[str, Any],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a stand-in `flash_attn.cute` (exact attention, returning (out, lse) as FlashAttention-4 does): self- and
+    cross-attention go through it, via the custom op, and the latents match the default path."""
+    import sys
+    import types
+
+    import torch
+
+    calls = []
+
+    def flash_attn_func(q: Any, k: Any, v: Any, softmax_scale: float | None = None, causal: bool = False,
+                        **kwargs: Any) -> Any:
+        assert not causal and not kwargs and softmax_scale == pytest.approx(q.shape[-1] ** -0.5)
+        calls.append((q.shape[1], k.shape[1]))
+        out = torch.nn.functional.scaled_dot_product_attention(*(x.transpose(1, 2) for x in (q, k, v)),
+                                                               scale=softmax_scale)
+        return out.transpose(1, 2).contiguous(), None
+
+    cute = types.ModuleType("flash_attn.cute")
+    cute.flash_attn_func = flash_attn_func
+    package = types.ModuleType("flash_attn")
+    package.cute = cute
+    monkeypatch.setitem(sys.modules, "flash_attn", package)
+    monkeypatch.setitem(sys.modules, "flash_attn.cute", cute)
+    ref, _ = run_loop(pipe, inputs, steps=2)
+    models = [pipe.transformer, pipe.transformer_2]
+    assert ws.set_attention(models, "fa4") == {"attention": "flash4", "layers": 8}
+    try:
+        backend = pipe.transformer.blocks[0].attn2.processor._attention_backend
+        assert backend is not None and backend == pipe.transformer.blocks[0].attn1.processor._attention_backend
+        ours, stats = run_loop(pipe, inputs, steps=2)
+    finally:
+        ws.set_attention(models, "default")
+    assert len(calls) == 4 * stats.count()  # two self- and two cross-attention layers per forward
+    assert any(q != k for q, k in calls)  # cross-attention: key/value length differs from the query's
+    assert rel(ours, ref) < 1e-5
+    n = len(calls)
+    with torch._subclasses.fake_tensor.FakeTensorMode():  # what torch.compile traces: the fake, not the kernel
+        out = ws.flash4_op()(torch.empty(1, 6, 2, 8), torch.empty(1, 3, 2, 8), torch.empty(1, 3, 2, 4), 0.5)
+    assert tuple(out.shape) == (1, 6, 2, 4) and len(calls) == n
 
 
 def test_backend_compile_reports_warmup_and_uses_the_cache_dir(wan_folder: Path, tmp_path: Path,

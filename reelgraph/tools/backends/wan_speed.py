@@ -7,7 +7,8 @@
 - ``first_block_cache`` hooks on both experts, with the skip decisions counted;
 - ``attention``: an attention kernel through diffusers' attention dispatch ("default" is torch's SDPA, which picks
   cuDNN on an H100 and is the exact reference); "sage_triton" is SageAttention 1.x's Triton kernel (INT8 QK, FP16 PV)
-  on the self-attention layers;
+  on the self-attention layers; "flash4" (alias "fa4") is FlashAttention-4 (the flash-attn-4 package: CuTe DSL
+  kernels for Hopper and Blackwell, bf16/fp16) on every attention layer;
 - ``fp8_linear``: torchao float8 weights and dynamic float8 activations (per row) in the denoisers' repeated blocks,
   quantised once at load;
 - ``inductor_cache_dir``: where compiled kernels are cached across runs (TORCHINDUCTOR_CACHE_DIR);
@@ -53,9 +54,13 @@ DIFFUSERS_ATTENTION = (
     "_flash_3", "_flash_varlen_3", "sage", "sage_varlen", "_sage_qk_int8_pv_fp8_cuda", "_sage_qk_int8_pv_fp8_cuda_sm90",
     "_sage_qk_int8_pv_fp16_cuda", "_sage_qk_int8_pv_fp16_triton", "xformers",
 )
-ATTENTION_ALIASES = {"cudnn": "_native_cudnn", "flash_3": "_flash_3", "fa3": "_flash_3", "fa2": "flash"}
-ATTENTION_CHOICES = ("default", "sage_triton", *ATTENTION_ALIASES, *DIFFUSERS_ATTENTION)
+ATTENTION_ALIASES = {"cudnn": "_native_cudnn", "flash_3": "_flash_3", "fa3": "_flash_3", "fa2": "flash",
+                     "fa4": "flash4"}
+ATTENTION_CHOICES = ("default", "sage_triton", "flash4", *ATTENTION_ALIASES, *DIFFUSERS_ATTENTION)
 SAGE_TRITON_SLOT = "_sage_qk_int8_pv_fp16_triton"  # the dispatch slot sage_triton fills when diffusers' own can't
+# The dispatch slot flash4 fills: diffusers' own FlashAttention-4 slot, whose own backend downloads its kernel from the
+# hub at run time (never used here); "_flash_3" only for a diffusers without that slot and without a usable FA3.
+FLASH4_SLOTS = ("flash_4_hub", "_flash_3")
 
 
 # --- options ------------------------------------------------------------------------------------------------------
@@ -75,7 +80,8 @@ def _as_float(opts: Mapping[str, Any], key: str, lo: float, hi: float) -> float:
 
 
 def check_attention(name: Any) -> str:
-    """The attention option checked and resolved to a dispatch name ("default", "sage_triton" or diffusers')."""
+    """The attention option checked and resolved to a dispatch name ("default", "sage_triton", "flash4" or
+    diffusers')."""
     name = "default" if name in (None, "") else str(name).lower()
     if name not in ATTENTION_CHOICES:
         raise UsageError(f"attention {name!r} is not known; choose one of {', '.join(ATTENTION_CHOICES)}")
@@ -301,6 +307,73 @@ def _register_sage_triton() -> Any:
     return slot
 
 
+_FLASH4_OP: Any = None
+
+
+def _flash4_import() -> None:
+    """Import FlashAttention-4 (raises BackendError naming the package when it is missing or cannot load)."""
+    try:
+        import flash_attn.cute  # noqa: F401
+    except (ImportError, RuntimeError, OSError) as e:
+        raise BackendError("attention 'flash4' needs the flash-attn-4 package (FlashAttention-4's flash_attn.cute, "
+                           f"with nvidia-cutlass-dsl) ({type(e).__name__}: {e})") from e
+
+
+def flash4_op() -> Callable[..., Any]:
+    """FlashAttention-4 (`flash_attn.cute.flash_attn_func`, non-causal) as a torch custom op on (batch, seq, heads,
+    dim) tensors (key/value may be longer or shorter than the query), opaque to torch.compile."""
+    global _FLASH4_OP
+    _flash4_import()
+    if _FLASH4_OP is not None:
+        return _FLASH4_OP
+    import torch
+
+    @torch.library.custom_op("reelgraph::flash_attention_4", mutates_args=(),
+                             schema="(Tensor q, Tensor k, Tensor v, float scale) -> Tensor")
+    def flash4(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
+        from flash_attn.cute import flash_attn_func
+
+        out = flash_attn_func(q, k, v, softmax_scale=scale, causal=False)
+        return out[0] if isinstance(out, tuple) else out  # (out, lse); lse is None without grad or return_lse
+
+    @flash4.register_fake
+    def _(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
+        return q.new_empty((*q.shape[:-1], v.shape[-1]))
+
+    _FLASH4_OP = flash4
+    return flash4
+
+
+def _flash4_dispatch(query: Any, key: Any, value: Any, attn_mask: Any = None, is_causal: bool = False,
+                     scale: float | None = None, return_lse: bool = False, _parallel_config: Any = None) -> Any:
+    """A diffusers attention-dispatch function running FlashAttention-4."""
+    if attn_mask is not None or is_causal or return_lse or _parallel_config is not None:
+        raise BackendError("attention 'flash4' supports plain non-causal attention only")
+    return flash4_op()(query, key, value, float(scale if scale is not None else query.shape[-1] ** -0.5))
+
+
+def _register_flash4() -> Any:
+    """Put `_flash4_dispatch` in diffusers' dispatch registry (in its FlashAttention-4 slot; see FLASH4_SLOTS) and
+    return the slot's backend name."""
+    import inspect
+
+    from diffusers.models import attention_dispatch as ad
+
+    flash4_op()
+    names = {b.value for b in ad.AttentionBackendName}
+    fa3_in_use = getattr(ad, "_CAN_USE_FLASH_ATTN_3", False)
+    usable = [n for n in FLASH4_SLOTS if n in names and not (n == "_flash_3" and fa3_in_use)]
+    if not usable:
+        raise BackendError(f"attention 'flash4': this diffusers has no free dispatch slot (one of {FLASH4_SLOTS})")
+    slot = ad.AttentionBackendName(usable[0])
+    reg = ad._AttentionBackendRegistry
+    if reg._backends.get(slot) is not _flash4_dispatch:
+        reg._backends[slot] = _flash4_dispatch
+        reg._constraints[slot] = []
+        reg._supported_arg_names[slot] = set(inspect.signature(_flash4_dispatch).parameters)
+    return slot
+
+
 def _attention_modules(model: Any) -> Iterator[tuple[str, Any]]:
     from diffusers.models.attention import AttentionModuleMixin
     from diffusers.models.attention_processor import Attention
@@ -313,8 +386,9 @@ def _attention_modules(model: Any) -> Iterator[tuple[str, Any]]:
 
 def set_attention(models: Sequence[Any], name: str) -> dict[str, Any]:
     """Route the models' attention through a dispatch backend. "default": torch SDPA (exact reference);
-    "sage_triton": SageAttention 1.x on self-attention layers (`attn1`), cross-attention stays on SDPA; any other
-    name: diffusers' backend of that name on every attention layer (its package must be installed)."""
+    "sage_triton": SageAttention 1.x on self-attention layers (`attn1`), cross-attention stays on SDPA; "flash4":
+    FlashAttention-4 on every attention layer (self and cross); any other name: diffusers' backend of that name on
+    every attention layer (its package must be installed)."""
     name = check_attention(name)
     if name == "default":
         for m in models:
@@ -332,6 +406,14 @@ def set_attention(models: Sequence[Any], name: str) -> dict[str, Any]:
                 mod.processor._attention_backend = backend if self_attn else None
                 count += self_attn
         return {"attention": "sage_triton", "layers": count}
+    if name == "flash4":
+        backend = _register_flash4()
+        count = 0
+        for m in models:
+            for _, mod in _attention_modules(m):
+                mod.processor._attention_backend = backend
+                count += 1
+        return {"attention": "flash4", "layers": count}
     from diffusers.models import attention_dispatch as ad
 
     backend = ad.AttentionBackendName(name)
