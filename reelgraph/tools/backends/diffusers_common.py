@@ -33,8 +33,9 @@ COMMON_OPTIONS: dict[str, Any] = {
     "compile_fullgraph": False,
     "compile_backend": "inductor",
     "first_block_cache": 0.0,  # first-block cache threshold (0: off; 0.05-0.1 typical)
-    "attention": "default",  # attention kernel: "default" (torch SDPA: cuDNN on Hopper, exact), "sage_triton", or a
-    # diffusers backend name ("_native_flash", "_flash_3", "sage", ...; see wan_speed.ATTENTION_CHOICES)
+    "attention": "default",  # attention kernel: "default" (torch SDPA: cuDNN on Hopper, exact), "flash4"
+    # (FlashAttention-4, 1.18x SDPA on an H100), "sage_triton", or a diffusers backend name ("_native_flash",
+    # "_flash_3", "sage", ...; see wan_speed.ATTENTION_CHOICES)
     "fp8_linear": False,  # torchao float8 weights + activations in the denoisers' blocks (quantised once at load)
     "inductor_cache_dir": None,  # compiled-kernel cache across runs (TORCHINDUCTOR_CACHE_DIR)
     "negative_prompt": None,
