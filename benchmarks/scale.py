@@ -3,8 +3,9 @@
     python benchmarks/scale.py [--shots 12] [--workers 1,2] [--runs 1]
 
 Each configuration runs as `reelgraph generate` in a fresh process (its own private, loopback-only Ray cluster, whose
-start-up is counted in the wall time and also reported apart). Prints the figures and writes
-benchmarks/results/scale.json.
+start-up is counted in the wall time). Each Ray worker gets one CPU core of its own (`num_cpus = 1`, `pin_cpus`), the
+way a model worker gets one GPU: 2 workers have twice the hardware of 1. `local` renders in the driver on every core.
+Prints the figures and writes benchmarks/results/scale.json.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ def run_once(tmp: Path, name: str, shots: int, workers: int | None) -> dict:
     if workers is None:
         profile_arg = "animatic"
     else:
-        profile.write_text(f'[executor]\nkind = "ray"\nworkers = {workers}\n')
+        # worker i = image actor i + video actor i, both pinned to core i (one CPU each in Ray's books)
+        profile.write_text(f'[executor]\nkind = "ray"\nworkers = {workers}\nnum_cpus = 1\npin_cpus = true\n'
+                           f'cluster_cpus = {2 * workers}\n')
         profile_arg = str(profile)
     out = tmp / name
     t0 = time.perf_counter()

@@ -54,6 +54,8 @@ class ExecutorConfig(BaseModel):
     workers: int = Field(default=2, ge=1, le=256, description="actors per backend kind (image, video)")
     num_cpus: float = Field(default=0.0, ge=0, le=256, description="CPUs reserved per actor (0: the actors share "
                             "the machine's CPUs; GPUs are what they reserve)")
+    pin_cpus: bool = Field(default=False, description="pin actor i of each pooled kind to its own num_cpus cores of "
+                           "its machine (CPU backends: a fixed share per worker; Linux)")
     num_gpus: float | None = Field(default=None, ge=0, le=8, description="GPUs per actor; None: 1 for a model "
                                    "backend when the cluster has GPUs, else 0")
     max_restarts: int = Field(default=2, ge=0, le=100, description="restarts of a dead actor")

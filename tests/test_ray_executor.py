@@ -140,3 +140,14 @@ def test_killed_driver_resumes_only_unfinished_shots(ray_run: Path, tmp_path: Pa
     assert {k: after[k] for k in before} == before, "a shot committed before the kill was rendered again"
     assert stream_md5(out / "reel_final.mp4", "0:v") == stream_md5(ray_run / "reel_final.mp4", "0:v")
     assert stream_md5(out / "reel_fr.mp4", "0:v") == stream_md5(ray_run / "reel_fr.mp4", "0:v")
+
+
+def test_workers_that_cannot_fit_are_refused_at_once(ray_run: Path) -> None:
+    from reelgraph.config import BackendConfig, ExecutorConfig
+    from reelgraph.errors import BackendError
+    from reelgraph.serving.ray_backends import RayBackend
+
+    t0 = time.monotonic()
+    with pytest.raises(BackendError, match="do not fit the private Ray cluster"):
+        RayBackend("video", BackendConfig(), ExecutorConfig(kind="ray", workers=64, num_cpus=1))
+    assert time.monotonic() - t0 < 30

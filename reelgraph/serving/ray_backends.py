@@ -80,18 +80,29 @@ def unpack(value: Any, folder: Path) -> Any:
     return value
 
 
+def _cpu_share(executor: ExecutorConfig, index: int) -> tuple[int, ...]:
+    """The cores actor `index` is pinned to (none unless `pin_cpus`): num_cpus of them, round robin."""
+    if not executor.pin_cpus or executor.num_cpus < 1:
+        return ()
+    n, total = int(executor.num_cpus), os.cpu_count() or 1
+    return tuple(sorted({(index * n + k) % total for k in range(n)}))
+
+
 class BackendWorker:
     """The actor's body: one backend, built once; calls run with their files in a private temporary folder."""
 
-    def __init__(self, kind: str, config_json: str) -> None:
+    def __init__(self, kind: str, config_json: str, cpus: tuple[int, ...] = ()) -> None:
         from reelgraph.tools.backends.registry import backend_class
 
+        if cpus and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, cpus)  # its encoders (child processes) inherit the share
         cfg = BackendConfig.model_validate_json(config_json)
         self.backend = backend_class(kind, cfg.backend)(cfg)
         self.where = f"{socket.gethostname()}:{os.getpid()}"
 
     def info(self) -> dict[str, Any]:
-        return {"name": self.backend.name, "where": self.where, "pid": os.getpid()}
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        return {"name": self.backend.name, "where": self.where, "pid": os.getpid(), "cpus": cpus}
 
     def call(self, method: str, args: tuple, kwargs: dict[str, Any], out: str | None) -> tuple[Any, FileBlob | None]:
         with tempfile.TemporaryDirectory(prefix="reelgraph-call-") as tmp:
@@ -121,11 +132,19 @@ class RayBackend:
         gpus = executor.num_gpus
         if gpus is None:
             gpus = 1.0 if cfg.backend not in CPU_BACKENDS and cluster_gpus() >= 1 else 0.0
-        actor_cls = ray.remote(BackendWorker).options(
-            num_cpus=executor.num_cpus, num_gpus=gpus,
-            max_restarts=executor.max_restarts, max_task_retries=executor.max_task_retries, max_concurrency=1)
+        cpus = executor.num_cpus if kind in POOLED else 0.0  # music and speech run once a reel: no reservation
         count = executor.workers if kind in POOLED else 1
-        self.actors = [actor_cls.remote(kind, cfg.model_dump_json()) for _ in range(count)]
+        if executor.address is None:  # a private cluster never grows: what does not fit now never will
+            free = ray.available_resources()
+            if count * cpus > free.get("CPU", 0.0) + 1e-9 or count * gpus > free.get("GPU", 0.0) + 1e-9:
+                raise BackendError(f"{count} {kind} worker(s) x ({cpus} CPU, {gpus} GPU) do not fit the private Ray "
+                                   f"cluster's free {free.get('CPU', 0.0):g} CPU, {free.get('GPU', 0.0):g} GPU; "
+                                   f"lower executor.workers / num_cpus / num_gpus")
+        actor_cls = ray.remote(BackendWorker).options(
+            num_cpus=cpus, num_gpus=gpus,
+            max_restarts=executor.max_restarts, max_task_retries=executor.max_task_retries, max_concurrency=1)
+        self.actors = [actor_cls.remote(kind, cfg.model_dump_json(), _cpu_share(executor, i) if kind in POOLED else ())
+                       for i in range(count)]
         self._idle: queue.Queue[Any] = queue.Queue()
         for actor in self.actors:
             self._idle.put(actor)
@@ -135,7 +154,7 @@ class RayBackend:
             first = ray.get([a.info.remote() for a in self.actors], timeout=executor.start_timeout)[0]
         except GetTimeoutError:
             raise BackendError(f"{kind} workers not ready after {executor.start_timeout:.0f} s: the cluster lacks the "
-                               f"resources asked ({count} x {executor.num_cpus} CPU, {gpus} GPU) or the model is "
+                               f"resources asked ({count} x {cpus} CPU, {gpus} GPU) or the model is "
                                f"slow to load") from None
         except RayActorError as e:
             raise BackendError(f"{kind} worker failed to start: {e}") from e
