@@ -83,13 +83,17 @@ def drop_if_unchanged(folder: RunFolder, archived: tuple[int, list[str]], final_
 
 
 def base_checkpoint(graph: Any, config: dict[str, Any], shot: int) -> Any:
-    """The newest checkpoint in the run's history where `shot` is about to start (no take of it yet)."""
+    """The newest checkpoint in the run's history where `shot` is about to start (no take of it yet); for a run made
+    in parallel chains, the checkpoint where the chains were sent out (the redo then renders its chain in order)."""
+    fan_out = None
     for snap in graph.get_state_history(config):
         values = snap.values
         if (snap.next == ("direct",) and values.get("shot") == shot and not values.get("takes")
                 and not values.get("messages") and snap.metadata.get("source") == "loop"):
             return snap
-    return None
+        if fan_out is None and snap.next and set(snap.next) == {"chain"} and snap.metadata.get("source") == "loop":
+            fan_out = snap  # a run whose chains were made in parallel (Ray): fork where they were sent out
+    return fan_out
 
 
 def fork_metadata(plan: dict[str, Any]) -> dict[str, str | int]:

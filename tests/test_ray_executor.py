@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -151,3 +152,18 @@ def test_workers_that_cannot_fit_are_refused_at_once(ray_run: Path) -> None:
     with pytest.raises(BackendError, match="do not fit the private Ray cluster"):
         RayBackend("video", BackendConfig(), ExecutorConfig(kind="ray", workers=64, num_cpus=1))
     assert time.monotonic() - t0 < 30
+
+
+def test_redo_of_a_parallel_run_renders_only_its_chain(ray_run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reel"
+    shutil.copytree(ray_run, out)
+    script = Script.model_validate_json((out / "script.json").read_text())
+    first, last = next(c for c in shot_chains(script) if c[0] > 1)
+    others = {k: v for k, v in file_states(out, "shots/*/take*").items()
+              if not first <= int(k.split("/")[1][4:]) <= last}
+    redo = cli("redo-shot", "--out", str(out), "--shot", str(first), "--note", "closer on the keeper")
+    assert redo.returncode == 0, redo.stderr[-3000:]
+    after = file_states(out, "shots/*/take*")
+    assert {k: after[k] for k in others} == others, "a shot outside the redone chain was rendered again"
+    assert all(f"shots/shot{s:02d}/take2.mp4" in after for s in range(first, last + 1))
+    assert (out / "reel_final.v1.mp4").exists() and (out / "reel_final.mp4").exists()
