@@ -280,31 +280,45 @@ def sage_triton_op() -> Callable[..., Any]:
     return sage
 
 
+def _plain_attention(name: str, op: Callable[..., Any], query: Any, key: Any, value: Any, attn_mask: Any,
+                     is_causal: bool, scale: float | None, return_lse: bool, parallel_config: Any) -> Any:
+    """Run a (q, k, v, scale) kernel for a dispatch call, refusing what it does not do (masks, causal, lse)."""
+    if attn_mask is not None or is_causal or return_lse or parallel_config is not None:
+        raise BackendError(f"attention {name!r} supports plain non-causal attention only")
+    return op(query, key, value, float(scale if scale is not None else query.shape[-1] ** -0.5))
+
+
+def _install_dispatch(slot: Any, fn: Callable[..., Any]) -> Any:
+    """Put `fn` in diffusers' attention-dispatch registry under `slot` (once); returns the slot."""
+    import inspect
+
+    from diffusers.models import attention_dispatch as ad
+
+    reg = ad._AttentionBackendRegistry
+    if reg._backends.get(slot) is not fn:
+        reg._backends[slot] = fn
+        reg._constraints[slot] = []
+        reg._supported_arg_names[slot] = set(inspect.signature(fn).parameters)
+    return slot
+
+
 def _sage_dispatch(query: Any, key: Any, value: Any, attn_mask: Any = None, is_causal: bool = False,
                    scale: float | None = None, return_lse: bool = False, _parallel_config: Any = None) -> Any:
     """A diffusers attention-dispatch function running SageAttention 1.x's Triton kernel."""
-    if attn_mask is not None or is_causal or return_lse or _parallel_config is not None:
-        raise BackendError("attention 'sage_triton' supports plain non-causal attention only")
-    return sage_triton_op()(query, key, value, float(scale if scale is not None else query.shape[-1] ** -0.5))
+    return _plain_attention("sage_triton", sage_triton_op(), query, key, value, attn_mask, is_causal, scale,
+                            return_lse, _parallel_config)
 
 
 def _register_sage_triton() -> Any:
     """Put `_sage_dispatch` in diffusers' dispatch registry (in the INT8-QK/FP16-PV Triton slot, unless diffusers'
     own SageAttention 2 support is usable there) and return the slot's backend name."""
-    import inspect
-
     from diffusers.models import attention_dispatch as ad
 
     sage_triton_op()
     slot = ad.AttentionBackendName(SAGE_TRITON_SLOT)
     if getattr(ad, "_CAN_USE_SAGE_ATTN", False):
         return slot  # diffusers' own kernel of the same kind
-    reg = ad._AttentionBackendRegistry
-    if reg._backends.get(slot) is not _sage_dispatch:
-        reg._backends[slot] = _sage_dispatch
-        reg._constraints[slot] = []
-        reg._supported_arg_names[slot] = set(inspect.signature(_sage_dispatch).parameters)
-    return slot
+    return _install_dispatch(slot, _sage_dispatch)
 
 
 _FLASH4_OP: Any = None
@@ -347,16 +361,13 @@ def flash4_op() -> Callable[..., Any]:
 def _flash4_dispatch(query: Any, key: Any, value: Any, attn_mask: Any = None, is_causal: bool = False,
                      scale: float | None = None, return_lse: bool = False, _parallel_config: Any = None) -> Any:
     """A diffusers attention-dispatch function running FlashAttention-4."""
-    if attn_mask is not None or is_causal or return_lse or _parallel_config is not None:
-        raise BackendError("attention 'flash4' supports plain non-causal attention only")
-    return flash4_op()(query, key, value, float(scale if scale is not None else query.shape[-1] ** -0.5))
+    return _plain_attention("flash4", flash4_op(), query, key, value, attn_mask, is_causal, scale, return_lse,
+                            _parallel_config)
 
 
 def _register_flash4() -> Any:
     """Put `_flash4_dispatch` in diffusers' dispatch registry (in its FlashAttention-4 slot; see FLASH4_SLOTS) and
     return the slot's backend name."""
-    import inspect
-
     from diffusers.models import attention_dispatch as ad
 
     flash4_op()
@@ -365,13 +376,7 @@ def _register_flash4() -> Any:
     usable = [n for n in FLASH4_SLOTS if n in names and not (n == "_flash_3" and fa3_in_use)]
     if not usable:
         raise BackendError(f"attention 'flash4': this diffusers has no free dispatch slot (one of {FLASH4_SLOTS})")
-    slot = ad.AttentionBackendName(usable[0])
-    reg = ad._AttentionBackendRegistry
-    if reg._backends.get(slot) is not _flash4_dispatch:
-        reg._backends[slot] = _flash4_dispatch
-        reg._constraints[slot] = []
-        reg._supported_arg_names[slot] = set(inspect.signature(_flash4_dispatch).parameters)
-    return slot
+    return _install_dispatch(ad.AttentionBackendName(usable[0]), _flash4_dispatch)
 
 
 def _attention_modules(model: Any) -> Iterator[tuple[str, Any]]:
