@@ -57,7 +57,8 @@ class ExecutorConfig(BaseModel):
     pin_cpus: bool = Field(default=False, description="pin actor i of each pooled kind to its own num_cpus cores of "
                            "its machine (CPU backends: a fixed share per worker; Linux)")
     num_gpus: float | None = Field(default=None, ge=0, le=8, description="GPUs per actor; None: 1 for a model "
-                                   "backend when the cluster has GPUs, else 0")
+                                   "backend when the cluster has GPUs, else 0. A fraction shares a card: a diffusers "
+                                   "backend's memory plan then budgets for that share only")
     max_restarts: int = Field(default=2, ge=0, le=100, description="restarts of a dead actor")
     max_task_retries: int = Field(default=2, ge=0, le=100, description="retries of a call whose actor died")
     cluster_cpus: int | None = Field(default=None, ge=1, le=4096, description="CPUs of a private cluster "

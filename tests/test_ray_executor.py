@@ -167,3 +167,17 @@ def test_redo_of_a_parallel_run_renders_only_its_chain(ray_run: Path, tmp_path: 
     assert {k: after[k] for k in others} == others, "a shot outside the redone chain was rendered again"
     assert all(f"shots/shot{s:02d}/take2.mp4" in after for s in range(first, last + 1))
     assert (out / "reel_final.v1.mp4").exists() and (out / "reel_final.mp4").exists()
+
+
+def test_a_gpu_share_is_what_the_memory_plan_budgets_for() -> None:
+    from reelgraph.config import BackendConfig
+    from reelgraph.serving.memory_plan import budget_bytes
+    from reelgraph.serving.ray_backends import share_config
+
+    cfg = BackendConfig(backend="diffusers", model="/models/wan", options={"vllm_fraction": 0.1})
+    half = share_config(cfg, 0.5)
+    assert half.options["vllm_fraction"] == 0.5 and cfg.options["vllm_fraction"] == 0.1
+    assert budget_bytes(80, half.options["vllm_fraction"]) < budget_bytes(80, 0.1)
+    assert share_config(cfg, 0.95).options["vllm_fraction"] == 0.1  # a vLLM share already larger stays
+    assert share_config(cfg, 1.0) is cfg and share_config(cfg, 0.0) is cfg
+    assert share_config(BackendConfig(), 0.5) == BackendConfig()  # procedural: no plan

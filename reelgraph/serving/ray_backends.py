@@ -88,6 +88,15 @@ def _cpu_share(executor: ExecutorConfig, index: int) -> tuple[int, ...]:
     return tuple(sorted({(index * n + k) % total for k in range(n)}))
 
 
+def share_config(cfg: BackendConfig, gpu_share: float) -> BackendConfig:
+    """The backend's config for an actor holding `gpu_share` of a card: a diffusers backend's memory plan budgets for
+    that share only (the rest of the card counts as taken, like a vLLM server's share)."""
+    if cfg.backend != "diffusers" or not 0 < gpu_share < 1:
+        return cfg
+    taken = max(float(cfg.options.get("vllm_fraction") or 0.0), 1.0 - gpu_share)
+    return cfg.model_copy(update={"options": {**cfg.options, "vllm_fraction": round(taken, 4)}})
+
+
 class BackendWorker:
     """The actor's body: one backend, built once; calls run with their files in a private temporary folder."""
 
@@ -96,8 +105,11 @@ class BackendWorker:
 
         if cpus and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, cpus)  # its encoders (child processes) inherit the share
+        import ray
+
         cfg = BackendConfig.model_validate_json(config_json)
-        self.backend = backend_class(kind, cfg.backend)(cfg)
+        share = float(ray.get_runtime_context().get_assigned_resources().get("GPU", 0.0))
+        self.backend = backend_class(kind, cfg.backend)(share_config(cfg, share))
         self.where = f"{socket.gethostname()}:{os.getpid()}"
 
     def info(self) -> dict[str, Any]:
