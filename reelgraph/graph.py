@@ -4,9 +4,10 @@ plan → [approve: interrupt] → cast → ┌ direct ⇄ tools ┐ → critic �
                                      └────────────────┘          └→ commit (best take; a checkpoint) → next shot
                                                                      | music → voice → compose
 With the Ray executor, cast fans the shots out instead: each chain (a cut and the continuous shots after it) runs
-the same direct ⇄ tools → critic → commit loop as a subgraph (`Send`, one task per chain, in parallel); the chains
-join into `done` in shot order before music. A redo forks the run before a shot (reelgraph.redo): commit then
-re-renders the continuous chain and puts back the kept shots.
+the same direct ⇄ tools → critic → commit loop as a subgraph (`Send`, one task per chain, in parallel), the score
+is made beside them; the chains join into `done` in shot order before music (which finds the score made). A redo
+forks the run before a shot (reelgraph.redo): commit then re-renders the continuous chain and puts back the kept
+shots.
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ def shot_chains(script: Any) -> list[tuple[int, int]]:
 
 
 def fan_out(state: ReelState) -> list[Send]:
-    """One `chain` task per chain not yet committed, each starting on its first shot."""
+    """One `chain` task per chain not yet committed, each starting on its first shot, and the score beside them."""
     done = {r.shot for r in state.done}
     sends = []
     for first, last in shot_chains(script_of(state)):
@@ -142,6 +143,8 @@ def fan_out(state: ReelState) -> list[Send]:
         task = state.model_copy(update={"shot": first, "chain_end": last, "attempt": 1, "takes": [], "messages": [],
                                         "done": [r for r in state.done if r.shot < first]})
         sends.append(Send("chain", task.model_dump(exclude={"messages"})))
+    if sends and state.music is None:
+        sends.append(Send("score", state.model_dump(exclude={"messages"})))
     return sends
 
 
@@ -252,16 +255,25 @@ def commit(state: ForkState | ReelState, config: RunnableConfig) -> Command[Lite
     return Command(goto="direct" if nxt <= last else "music", update=update)
 
 
-def music(state: ReelState, config: RunnableConfig) -> Command[Literal["voice"]]:
-    """The score, from the script's music brief, the length of the reel."""
+def _score(state: ReelState, config: RunnableConfig) -> Artifact:
     studio = Studio.from_config(config)
-    if state.music is not None and studio.folder.verify(state.music):
-        return Command(goto="voice")  # kept by a redo: the score depends on the script only
     studio.emit("music", status="start")
     with progress.scope(node="music"):
         art = Artifact.model_validate(run_tool(compose_music, {"seed": state.seed}, state, config))
     studio.emit("music", status="done", seconds=art.meta.get("seconds"))
-    return Command(goto="voice", update={"music": art})
+    return art
+
+
+def music(state: ReelState, config: RunnableConfig) -> Command[Literal["voice"]]:
+    """The score, from the script's music brief, the length of the reel."""
+    if state.music is not None and Studio.from_config(config).folder.verify(state.music):
+        return Command(goto="voice")  # made beside the chains, or kept by a redo: it depends on the script only
+    return Command(goto="voice", update={"music": _score(state, config)})
+
+
+def score(task: dict[str, Any] | ReelState, config: RunnableConfig) -> dict[str, Any]:
+    """The score made beside the parallel chains (it needs only the script); `music` then finds it made."""
+    return {"music": _score(ReelState.model_validate(task), config)}
 
 
 def voice(state: ReelState, config: RunnableConfig) -> Command[Literal["compose"]]:
@@ -330,11 +342,13 @@ def build_graph(config: dict[str, Any] | None = None, *, checkpointer: Any = Non
     builder.add_node("cast", cast)
     _add_shot_loop(builder)
     builder.add_node("chain", chain)
+    builder.add_node("score", score)
     builder.add_node("music", music)
     builder.add_node("voice", voice)
     builder.add_node("compose", compose)
     builder.add_edge(START, "plan")
     builder.add_edge("chain", "music")
+    builder.add_edge("score", "music")
     return builder.compile(checkpointer=checkpointer, name="reelgraph")
 
 

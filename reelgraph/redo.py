@@ -91,7 +91,8 @@ def base_checkpoint(graph: Any, config: dict[str, Any], shot: int) -> Any:
         if (snap.next == ("direct",) and values.get("shot") == shot and not values.get("takes")
                 and not values.get("messages") and snap.metadata.get("source") == "loop"):
             return snap
-        if fan_out is None and snap.next and set(snap.next) == {"chain"} and snap.metadata.get("source") == "loop":
+        if fan_out is None and "chain" in snap.next and set(snap.next) <= {"chain", "score"} \
+                and snap.metadata.get("source") == "loop":
             fan_out = snap  # a run whose chains were made in parallel (Ray): fork where they were sent out
     return fan_out
 

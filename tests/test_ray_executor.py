@@ -90,6 +90,8 @@ def test_same_reel_as_local_with_cut_chains_in_parallel(ray_reel: tuple[Path, Re
     overlapping = [(i, j) for i in range(len(spans)) for j in range(i + 1, len(spans))
                    if spans[i][0] < spans[j][1] and spans[j][0] < spans[i][1]]
     assert overlapping, f"no two chains overlapped in time: {spans}"
+    music_start = next(e["t"] for e in events if e["stage"] == "music" and e.get("status") == "start")
+    assert music_start < max(end.values()), "the score waited for the chains: it needs only the script"
 
     assert len(_workers(state)) == 2, f"clips were not spread over both video workers: {_workers(state)}"
 
