@@ -12,13 +12,16 @@ from reelgraph.tools.backends.procedural_video import ProceduralVideoBackend
 
 
 class DyingVideoBackend(ProceduralVideoBackend):
-    """Procedural clips, but the first `animate` anywhere (marked by a file) kills the process it runs in."""
+    """Procedural clips, but the first `animate` anywhere (marked by a file) kills the process it runs in; with the
+    `die_always` option, every one does."""
 
     def __init__(self, cfg: BackendConfig | None = None) -> None:
         super().__init__(cfg)
         self.marker = Path(self.cfg.options["die_marker"])
 
     def animate(self, keyframe: Path, motion: MotionSpec, out: Path) -> MediaInfo:
+        if self.cfg.options.get("die_always"):
+            os.kill(os.getpid(), signal.SIGKILL)
         try:
             fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:

@@ -26,8 +26,8 @@ from reelgraph.state import ReelState, Script
 LANGS = "en,fr"
 
 
-def _profile(tmp: Path, name: str, **video: Any) -> Path:
-    lines = ["[executor]", 'kind = "ray"', "workers = 2", "max_restarts = 2", "max_task_retries = 2"]
+def _profile(tmp: Path, name: str, retries: int = 2, **video: Any) -> Path:
+    lines = ["[executor]", 'kind = "ray"', "workers = 2", f"max_restarts = {retries}", f"max_task_retries = {retries}"]
     if video:
         lines += ["[video]", f'backend = "{video["backend"]}"', "[video.options]",
                   *(f'{k} = "{v}"' for k, v in video["options"].items())]
@@ -183,3 +183,16 @@ def test_a_gpu_share_is_what_the_memory_plan_budgets_for() -> None:
     assert share_config(cfg, 0.95).options["vllm_fraction"] == 0.1  # a vLLM share already larger stays
     assert share_config(cfg, 1.0) is cfg and share_config(cfg, 0.0) is cfg
     assert share_config(BackendConfig(), 0.5) == BackendConfig()  # procedural: no plan
+
+
+def test_a_worker_that_keeps_dying_fails_the_run_clearly_after_its_retries(ray_run: Path, tmp_path: Path) -> None:
+    from reelgraph.errors import ReelgraphError
+
+    profile = _profile(tmp_path, "doomed", retries=1, backend="ray_faults:DyingVideoBackend",
+                       options={"die_marker": tmp_path / "unused", "die_always": "yes"})
+    out = tmp_path / "reel"
+    with pytest.raises(ReelgraphError, match=r"video worker died and was not recovered after 1 retries \(The actor "
+                       r"died unexpectedly before finishing this task\.\)"):
+        generate(_request(), out, str(profile))  # the Director is told once (a repair), then the shot fails
+    assert not (out / "reel_final.mp4").exists()
+    assert (out / "checkpoints.sqlite").exists() and (out / "masters").is_dir(), "what was made is kept"

@@ -205,8 +205,9 @@ class RayBackend:
                 raise e.cause from None
             raise BackendError(f"{self.kind} worker: {e}") from None
         except (ActorDiedError, ActorUnavailableError) as e:
+            first = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
             raise BackendError(f"{self.kind} worker died and was not recovered after "
-                               f"{self.executor.max_task_retries} retries: {e}") from e
+                               f"{self.executor.max_task_retries} retries ({first})") from e
         finally:
             self._idle.put(actor)
         if out is not None:
