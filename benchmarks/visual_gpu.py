@@ -88,6 +88,12 @@ class Bench:
     """The run: device, options, results (saved after each measurement) and the time budget."""
 
     def __init__(self, args: argparse.Namespace) -> None:
+        self.setup(args, "visual_gpu", {"reference_h100": REFERENCE, "runs": [], "decode": [], "errors": []})
+
+    def setup(self, args: argparse.Namespace, name: str, extra: dict[str, Any]) -> None:
+        """Device and dtype (CPU for --tiny), the results file benchmarks/results/<name>_<gpu>.json, and the results'
+        header (device, card, versions, args) followed by `extra`."""
+        import diffusers
         import torch
 
         self.args = args
@@ -96,15 +102,13 @@ class Bench:
         self.dtype = torch.float32 if self.device.type == "cpu" else torch.bfloat16
         gpu = torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu"
         self.slug = "cpu_tiny" if args.tiny else re.sub(r"[^a-z0-9]+", "_", gpu.lower()).strip("_")
-        self.out = Path(args.out or ROOT / "benchmarks" / "results" / f"visual_gpu_{self.slug}.json")
+        self.out = Path(args.out or ROOT / "benchmarks" / "results" / f"{name}_{self.slug}.json")
         self.card_gib = (torch.cuda.get_device_properties(self.device).total_memory / GiB
                          if self.device.type == "cuda" else None)
-        import diffusers
-
         self.results: dict[str, Any] = {
             "complete": False, "tiny": args.tiny, "device": gpu, "card_gib": self.card_gib,
             "torch": torch.__version__, "diffusers": diffusers.__version__, "python": platform.python_version(),
-            "args": vars(args), "reference_h100": REFERENCE, "runs": [], "decode": [], "errors": [],
+            "args": vars(args), **extra,
         }
 
     # --- bookkeeping ---

@@ -45,7 +45,6 @@ import argparse
 import gc
 import importlib.util
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -96,30 +95,14 @@ class SpeedBench(VG.Bench):
     """Device, results (saved after every measurement), budget, models and measured figures."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        import diffusers
-        import torch
-
-        self.args = args
-        self.torch = torch
-        self.device = torch.device("cpu" if args.tiny or not torch.cuda.is_available() else "cuda")
-        self.dtype = torch.float32 if self.device.type == "cpu" else torch.bfloat16
-        gpu = torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu"
-        import re
-
-        self.slug = "cpu_tiny" if args.tiny else re.sub(r"[^a-z0-9]+", "_", gpu.lower()).strip("_")
-        self.out = Path(args.out or ROOT / "benchmarks" / "results" / f"wan_speed_{self.slug}.json")
-        self.card_gib = (torch.cuda.get_device_properties(self.device).total_memory / GiB
-                         if self.device.type == "cuda" else None)
-        self.results: dict[str, Any] = {
-            "complete": False, "tiny": args.tiny, "device": gpu, "card_gib": self.card_gib,
-            "torch": torch.__version__, "diffusers": diffusers.__version__, "python": platform.python_version(),
+        self.setup(args, "wan_speed", {
             "packages": _versions(("torchao", "sageattention", "flash-attn-4", "nvidia-cutlass-dsl", "peft",
-                                   "triton")), "args": vars(args),
+                                   "triton")),
             "note": ("random weights: errors are a numerical check of each switch, not a quality claim; cache "
                      "timed at fixed skip ratios"),
             "attention": [], "runs": [], "decode": {}, "prepare_s": {}, "experts_30_steps": {}, "errors": [],
             "skipped": [], "table": [],
-        }
+        })
         self.cfg = VG.TINY_WAN if args.tiny else VG.WAN
         self.sizes = VG.TINY_SIZES if args.tiny else VG.SIZES
         self.frames = 17 if args.tiny else VG.FRAMES
