@@ -98,15 +98,15 @@ def install_stand_ins() -> list[str]:
 
         module("reelgraph.state", MusicBrief=MusicBrief, Character=object)
     try:
-        import reelgraph.tools.backends.base  # noqa: F401
+        import reelgraph.backends.base  # noqa: F401
     except ImportError:
-        used.append("reelgraph.tools.backends.base")
+        used.append("reelgraph.backends.base")
 
         @dataclass
         class MediaInfo:
             meta: dict[str, Any] = field(default_factory=dict)
 
-        module("reelgraph.tools.backends.base", MediaInfo=MediaInfo)
+        module("reelgraph.backends.base", MediaInfo=MediaInfo)
     try:
         import soundfile  # noqa: F401
     except ImportError:
@@ -188,10 +188,10 @@ def prompt_tokenizer() -> Any:
 def bench_music(args: argparse.Namespace, deadline: float) -> dict[str, Any]:
     import torch
 
+    from reelgraph.backends.audio.loader import resolve_dtype
+    from reelgraph.backends.audio.musicgen import MusicgenBackend
     from reelgraph.config import BackendConfig
-    from reelgraph.state import MusicBrief
-    from reelgraph.tools.backends._transformers import resolve_dtype
-    from reelgraph.tools.backends.music_musicgen import MusicgenBackend
+    from reelgraph.schema import MusicBrief
 
     device = torch.device(args.device)
     dtype = resolve_dtype(args.dtype, device, cuda_default="float16")
@@ -252,8 +252,8 @@ def vits_folder(folder: Path) -> Path:
 
 
 def bench_speech(args: argparse.Namespace, deadline: float) -> dict[str, Any]:
+    from reelgraph.backends.audio.vits import VitsSpeechBackend
     from reelgraph.config import BackendConfig
-    from reelgraph.tools.backends.speech_vits import VitsSpeechBackend
 
     res: dict[str, Any] = {"model": "mms-tts size VITS (random weights)", "dtype": "float32"}
     with tempfile.TemporaryDirectory() as tmp:

@@ -523,7 +523,7 @@ def wan_part(b: Bench) -> None:
 # --- the memory plan for this card ---------------------------------------------------------------------------
 
 def plan_part(b: Bench) -> None:
-    from reelgraph.serving import memory_plan as mp
+    from reelgraph.backends.diffusers import memory_plan as mp
 
     rows = mp.documented_plans()
     here = None

@@ -13,7 +13,7 @@ figures stay), so the table holds both.
 
 Both experts (14.3 B each) and the Wan VAE are built directly on the GPU in bf16 with random weights (the builders of
 benchmarks/visual_gpu.py, seeded, so a rebuild gives the same weights); prompts are random embeddings of the real
-shape. Every configuration runs the studio's own denoising loop (reelgraph/tools/backends/wan_speed.py) for a few
+shape. Every configuration runs the studio's own denoising loop (reelgraph/backends/diffusers/speed.py) for a few
 steps, each forward timed; a 30-step clip is extrapolated from the steady forward times (the first forward of each
 expert, where compilation happens, is reported apart as warm-up), plus the VAE encode of the conditioning frames and
 the VAE decode, both measured whole.
@@ -68,10 +68,7 @@ def _load(name: str, path: Path) -> Any:
 
 
 VG = _load("reelgraph_bench_visual_gpu", ROOT / "benchmarks" / "visual_gpu.py")
-WS = _load("reelgraph_bench_wan_speed", ROOT / "reelgraph" / "tools" / "backends" / "wan_speed.py")
-if importlib.util.find_spec("langgraph") is None:
-    # The GPU machine has no LangGraph; outside a graph run the loop's step-progress events go nowhere anyway.
-    WS.progress.report = lambda *args, **kwargs: None
+WS = importlib.import_module("reelgraph.backends.diffusers.speed")  # no LangChain below reelgraph.backends
 log = VG.log
 GiB = VG.GiB
 GUIDANCE = 3.5

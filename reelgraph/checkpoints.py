@@ -13,6 +13,7 @@ from typing import Any
 from reelgraph.errors import ReelgraphError, UsageError
 
 STATE_TYPES = ("Script", "Character", "Shot", "VoiceLine", "MusicBrief", "Artifact", "Verdict", "Take", "ShotResult")
+LEGACY_MODULE = "reelgraph.state"
 URL_ENV = "REELGRAPH_CHECKPOINT_URL"
 POSTGRES_SCHEMES = ("postgres://", "postgresql://")
 
@@ -21,7 +22,11 @@ def serializer() -> Any:
     """LangGraph's serializer, allowed to restore the reel's own pydantic types (and nothing else unknown)."""
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-    return JsonPlusSerializer(allowed_msgpack_modules=[("reelgraph.state", name) for name in STATE_TYPES])
+    import reelgraph.schema as schema
+
+    current = [(getattr(schema, name).__module__, name) for name in STATE_TYPES]
+    legacy = [(LEGACY_MODULE, name) for name in STATE_TYPES]  # checkpoints written before reelgraph.schema existed
+    return JsonPlusSerializer(allowed_msgpack_modules=current + legacy)
 
 
 def checkpoint_url(url: str | None = None) -> str | None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reelgraph.errors import UsageError
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
 
 
 class BackendConfig(BaseModel):

@@ -25,15 +25,16 @@ from langgraph.types import Command, Send, interrupt
 from pydantic import BaseModel, Field, ValidationError
 
 from reelgraph import progress
-from reelgraph.agents.brief import ShotBrief
 from reelgraph.agents.critic import TakeReview, make_critic
 from reelgraph.agents.director import make_director
+from reelgraph.agents.director.brief import ShotBrief
 from reelgraph.config import Settings
 from reelgraph.errors import ReelgraphError, UsageError
 from reelgraph.hitl import approval_request, read_answer
 from reelgraph.media.ffmpeg import decode_last_frame
 from reelgraph.redo import ForkState, archive_reels, drop_if_unchanged, free_attempt
-from reelgraph.state import Artifact, ReelRequest, ReelState, ShotResult, Take
+from reelgraph.schema import Artifact, ReelRequest, ShotResult, Take
+from reelgraph.state import ReelState
 from reelgraph.studio import Studio
 from reelgraph.tools import SHOT_TOOLS, compose_music, compose_reel, render_master
 from reelgraph.tools.common import run_tool, script_of, take_artifacts, take_requests

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reelgraph.errors import UsageError
-from reelgraph.state import ReelRequest, Script
+from reelgraph.schema import ReelRequest, Script
 
 APPROVE_KIND = "approve_script"
 HOW = ('resume with {"approved": true} to keep this script, or {"script": {...}} with an edited script '

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 
 from reelgraph.run_folder import RunFolder
-from reelgraph.state import Artifact, ReelState
+from reelgraph.schema import Artifact
+from reelgraph.state import ReelState
 
 _PARTIAL = re.compile(r"^\..+\.(\d+)\.tmp(\.[A-Za-z0-9]+)?$")
 

@@ -38,8 +38,8 @@ def report(step: int, total: int, what: str = "") -> None:
         from langgraph.config import get_stream_writer
 
         get_stream_writer()(event)
-    except (RuntimeError, KeyError):
-        pass  # outside a graph run
+    except (ImportError, RuntimeError, KeyError):
+        pass  # outside a graph run (or no LangGraph installed: a backend used on its own)
 
 
 def diffusers_callback(total: int, what: str) -> Callable[..., dict[str, Any]]:

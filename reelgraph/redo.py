@@ -22,7 +22,8 @@ from pydantic import Field
 
 from reelgraph.errors import UsageError
 from reelgraph.run_folder import RunFolder, sha256_file
-from reelgraph.state import ReelState, Script, ShotResult
+from reelgraph.schema import Script, ShotResult
+from reelgraph.state import ReelState
 
 _TAKE_FILE = re.compile(r"^take(\d+)[._]")
 _VERSION = re.compile(r"^reel_final\.v(\d+)\.mp4$")

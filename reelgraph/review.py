@@ -13,7 +13,8 @@ from reelgraph.errors import UsageError
 from reelgraph.hitl import pending_approval, validate_script
 from reelgraph.run_folder import RunFolder
 from reelgraph.runner import EventSink, checkpointer, execute, read_run, run_config, snapshot_of
-from reelgraph.state import ReelRequest, ReelState, Script
+from reelgraph.schema import ReelRequest, Script
+from reelgraph.state import ReelState
 
 
 def read_edit(path: Path) -> Any:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reelgraph.errors import ArtifactError
-from reelgraph.state import Artifact, ArtifactKind
+from reelgraph.schema import Artifact, ArtifactKind
 
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 

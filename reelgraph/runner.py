@@ -27,7 +27,8 @@ from reelgraph.hitl import pending_approval
 from reelgraph.integrity import Broken, broken_artifacts, sweep_partials
 from reelgraph.run_folder import RunFolder
 from reelgraph.run_lock import run_lock
-from reelgraph.state import ReelRequest, ReelState
+from reelgraph.schema import ReelRequest
+from reelgraph.state import ReelState
 
 RUN_FILE = "run.json"
 EventSink = Callable[[str, Any], None]
@@ -111,7 +112,7 @@ def new_run(request: ReelRequest, out: Path, profile: str = "animatic",
     prof = load_profile(profile)
     if (out / RUN_FILE).exists():
         raise UsageError(f"{str(out)!r} already holds a run: `reelgraph resume --out {out}` or choose another --out")
-    from reelgraph.tools.backends.registry import get_backend
+    from reelgraph.executors import get_backend
 
     speech = get_backend("speech", prof)
     silent = [lang for lang in request.languages if not speech.voices(lang)]
@@ -140,7 +141,7 @@ def execute(out: Path, run: dict[str, Any], graph_input: Any, on_event: EventSin
         sweep_partials(RunFolder(out))
         executor = load_profile(run["profile"]).executor
         if executor.kind == "ray":  # joined from this thread, before the graph's worker threads need it
-            from reelgraph.serving.ray_cluster import ensure_cluster
+            from reelgraph.executors.ray.cluster import ensure_cluster
 
             ensure_cluster(executor)
         graph = build_graph(checkpointer=saver)

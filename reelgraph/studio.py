@@ -32,7 +32,7 @@ class Studio:
         return load_profile(self.settings.profile)
 
     def backend(self, kind: str) -> Any:
-        from reelgraph.tools.backends.registry import get_backend
+        from reelgraph.executors import get_backend
 
         return get_backend(kind, self.profile)  # type: ignore[arg-type]
 

@@ -6,9 +6,9 @@ import os
 import signal
 from pathlib import Path
 
+from reelgraph.backends.base import MediaInfo, MotionSpec
+from reelgraph.backends.procedural.video import ProceduralVideoBackend
 from reelgraph.config import BackendConfig
-from reelgraph.tools.backends.base import MediaInfo, MotionSpec
-from reelgraph.tools.backends.procedural_video import ProceduralVideoBackend
 
 
 class DyingVideoBackend(ProceduralVideoBackend):

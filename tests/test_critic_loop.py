@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from reelgraph import runner
-from reelgraph.agents.critic import HeuristicCritic, TakeReview
-from reelgraph.agents.template_director import write_script
+from reelgraph.agents.critic import TakeReview
+from reelgraph.agents.critic.heuristic import HeuristicCritic
+from reelgraph.agents.director.template import write_script
 from reelgraph.graph import commit
 from reelgraph.media.ffmpeg import encode_frames
-from reelgraph.state import Artifact, ReelState, Shot, Take, Verdict
+from reelgraph.schema import Artifact, Shot, Take, Verdict
+from reelgraph.state import ReelState
 
 SMALL = {"shot_seconds": 1.5, "width": 320, "height": 180, "fps": 12, "seed": 3}
 

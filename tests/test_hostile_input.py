@@ -15,12 +15,13 @@ from pydantic import ValidationError
 from reel_helpers import cli, subtitle_texts
 
 from reelgraph import runner
-from reelgraph.agents.template_director import write_script
+from reelgraph.agents.director.template import write_script
 from reelgraph.errors import ArtifactError, UsageError
 from reelgraph.media.ffmpeg import encode_frames, ffmpeg_exe
 from reelgraph.media.mix import write_srt
 from reelgraph.run_folder import RunFolder
-from reelgraph.state import Artifact, ReelState, VoiceLine
+from reelgraph.schema import Artifact, VoiceLine
+from reelgraph.state import ReelState
 from reelgraph.tools import SHOT_TOOLS
 from reelgraph.tools.args import KeyframeArgs, MotionArgs
 

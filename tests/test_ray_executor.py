@@ -21,7 +21,8 @@ from reel_helpers import EXAMPLE_PROMPT, ROOT, cli, file_states, stream_md5
 
 from reelgraph.graph import shot_chains
 from reelgraph.runner import generate, parse_request
-from reelgraph.state import ReelState, Script
+from reelgraph.schema import Script
+from reelgraph.state import ReelState
 
 LANGS = "en,fr"
 
@@ -49,7 +50,7 @@ def ray_cluster() -> Any:
     """Ray started by the first run in this process; every actor and the cluster gone afterwards."""
     import ray
     yield ray
-    from reelgraph.tools.backends.registry import clear_backends
+    from reelgraph.executors import clear_backends
 
     clear_backends()
     ray.shutdown()
@@ -148,7 +149,7 @@ def test_killed_driver_resumes_only_unfinished_shots(ray_run: Path, tmp_path: Pa
 def test_workers_that_cannot_fit_are_refused_at_once(ray_run: Path) -> None:
     from reelgraph.config import BackendConfig, ExecutorConfig
     from reelgraph.errors import BackendError
-    from reelgraph.serving.ray_backends import RayBackend
+    from reelgraph.executors.ray.backends import RayBackend
 
     t0 = time.monotonic()
     with pytest.raises(BackendError, match="do not fit the private Ray cluster"):
@@ -172,9 +173,9 @@ def test_redo_of_a_parallel_run_renders_only_its_chain(ray_run: Path, tmp_path: 
 
 
 def test_a_gpu_share_is_what_the_memory_plan_budgets_for() -> None:
+    from reelgraph.backends.diffusers.memory_plan import budget_bytes
     from reelgraph.config import BackendConfig
-    from reelgraph.serving.memory_plan import budget_bytes
-    from reelgraph.serving.ray_backends import share_config
+    from reelgraph.executors.ray.backends import share_config
 
     cfg = BackendConfig(backend="diffusers", model="/models/wan", options={"vllm_fraction": 0.1})
     half = share_config(cfg, 0.5)

@@ -9,7 +9,7 @@ import numpy as np
 from reel_helpers import audio_samples, probe, subtitle_texts
 
 from reelgraph.media.mix import measure_loudness
-from reelgraph.state import Script
+from reelgraph.schema import Script
 
 
 def _script(out: Path) -> Script:

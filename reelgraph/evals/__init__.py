@@ -6,5 +6,5 @@
     python -m reelgraph.evals --replay                                  # replay them, no Director model needed
 
 Modules: cases (the prompt set), worker (one case in its own process), metrics / audio_metrics / memory (measures),
-checks (expectations), harness (parallel runs), gate (baseline), report / plots / contact (HTML), replay_director.
+checks (expectations), harness (parallel runs), gate (baseline), report / plots / contact (HTML).
 """

@@ -13,7 +13,7 @@ import soundfile as sf
 
 from reelgraph.errors import BackendError
 from reelgraph.media.ffmpeg import TIMEOUT_S, ffmpeg_exe
-from reelgraph.state import Script
+from reelgraph.schema import Script
 
 RATE = 48_000
 SEARCH_S = 0.5

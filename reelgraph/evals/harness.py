@@ -200,7 +200,7 @@ def run_eval(opts: EvalOptions) -> tuple[dict[str, Any], Path, int]:
     pool.shutdown()
     stray = sorted(str(p) for p in files_under(stamp_dir) if not p.startswith("cases/"))
     if opts.record:
-        from reelgraph.evals.replay_director import write_recording
+        from reelgraph.agents.director.replay import write_recording
 
         for row, (case, home, _, _) in zip(rows, jobs, strict=True):
             if row["run_status"] == "finished":

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from reelgraph.agents.critic import hue_presence, master_hues
+from reelgraph.agents.critic.heuristic import hue_presence, master_hues
 from reelgraph.evals.audio_metrics import loudness, voice_timing
 from reelgraph.media.ffmpeg import decode_frames, probe_video
 from reelgraph.runner import stage_times
-from reelgraph.state import Script, ShotResult
+from reelgraph.schema import Script, ShotResult
 
 SAMPLE_WIDTH = 160
 

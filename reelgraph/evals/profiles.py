@@ -51,7 +51,7 @@ def replay_profile(base: str, recording: Path, dest: Path) -> Path:
 def install_replay(recording: Path) -> None:
     """In this process, make the graph's Director the replay Director (for a build without the 'replay' kind)."""
     import reelgraph.graph as graph_module
-    from reelgraph.evals.replay_director import ReplayDirector
+    from reelgraph.agents.director.replay import ReplayDirector
 
     director = ReplayDirector(recording=recording)
     graph_module.make_director = lambda profile: director

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from langgraph.prebuilt import InjectedState
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reelgraph.state import SLUG, Camera, Framing, Lighting, _clean_text
+from reelgraph.schema import SLUG, Camera, Framing, Lighting, clean_text
 
 Seed = Annotated[int, Field(default=0, ge=0, le=2**31 - 1, description="random seed")]
 Prompt = Annotated[str, Field(min_length=1, max_length=600, description="what the picture shows, in words")]
@@ -26,7 +26,7 @@ class ToolArgs(BaseModel):
     @field_validator("prompt", "setting", mode="before", check_fields=False)
     @classmethod
     def _text(cls, v: Any) -> Any:
-        return _clean_text(v) if isinstance(v, str) else v
+        return clean_text(v) if isinstance(v, str) else v
 
 
 class MasterArgs(ToolArgs):
@@ -46,6 +46,8 @@ class KeyframeArgs(ToolArgs):
     lighting: Lighting = "day"
     framing: Framing = "medium"
     exposure: float = Field(default=0.0, ge=-3.0, le=3.0, description="exposure change in EV stops")
+    composition: int = Field(default=0, ge=0, le=7, description="arrangement of the figures in frame; another "
+                             "number gives another composition (e.g. when a face was covered)")
     seed: Seed
 
 

@@ -10,7 +10,8 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 
 from reelgraph.errors import BackendError
-from reelgraph.state import Artifact, ReelState, Script, Shot
+from reelgraph.schema import Artifact, Script, Shot
+from reelgraph.state import ReelState
 
 
 def as_state(state: Any) -> ReelState:

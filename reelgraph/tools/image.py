@@ -7,9 +7,9 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import ToolException, tool
 
+from reelgraph.backends.base import KeyframeSpec
 from reelgraph.studio import Studio
 from reelgraph.tools.args import KeyframeArgs, MasterArgs
-from reelgraph.tools.backends.base import KeyframeSpec
 from reelgraph.tools.common import as_state, current_shot, script_of, take_path
 
 
@@ -33,8 +33,8 @@ def render_master(character: str, seed: int = 0, state: Any = None, config: Runn
 
 @tool(args_schema=KeyframeArgs, response_format="content_and_artifact")
 def render_keyframe(prompt: str, setting: str, characters: list[str] | None = None, lighting: str = "day",
-                    framing: str = "medium", exposure: float = 0.0, seed: int = 0, state: Any = None,
-                    config: RunnableConfig = None):
+                    framing: str = "medium", exposure: float = 0.0, composition: int = 0, seed: int = 0,
+                    state: Any = None, config: RunnableConfig = None):
     """Draw the keyframe of the current take of the current shot (the image the clip starts from)."""
     st, studio = as_state(state), Studio.from_config(config)
     script, shot = script_of(st), current_shot(st)
@@ -46,6 +46,8 @@ def render_keyframe(prompt: str, setting: str, characters: list[str] | None = No
         prompt=prompt, setting=setting, characters=[script.character(c) for c in characters], lighting=lighting,
         framing=framing, exposure=exposure, seed=seed,
         masters={slug: studio.folder.path(st.masters[slug].path) for slug in characters if slug in st.masters},
+        place=shot.place, interior=shot.interior, time_of_day=shot.time_of_day, weather=shot.weather,
+        season=shot.season, crowd=shot.crowd, caption=shot.action, composition=composition,
     )
     backend = studio.backend("image")
     rel = take_path(shot.index, st.attempt, "_key.png")

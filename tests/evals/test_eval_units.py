@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from langchain_core.messages import AIMessage
 
-from reelgraph.agents.brief import ShotBrief
-from reelgraph.agents.template_director import write_script
+from reelgraph.agents.director.brief import ShotBrief
+from reelgraph.agents.director.replay import FORMAT as RECORDING
+from reelgraph.agents.director.replay import ReplayDirector, prompt_digest
+from reelgraph.agents.director.template import write_script
 from reelgraph.config import Profile
 from reelgraph.errors import ReelgraphError, UsageError
 from reelgraph.evals.audio_metrics import _placement, parse_srt
@@ -20,10 +22,8 @@ from reelgraph.evals.cli import parse_sets
 from reelgraph.evals.gate import DEFAULT_TOLERANCES, FORMAT, Tolerance, compare
 from reelgraph.evals.metrics import flicker, seam
 from reelgraph.evals.profiles import dump_toml, replay_kind_supported
-from reelgraph.evals.replay_director import FORMAT as RECORDING
-from reelgraph.evals.replay_director import ReplayDirector, prompt_digest
 from reelgraph.runner import parse_request
-from reelgraph.state import ReelRequest
+from reelgraph.schema import ReelRequest
 
 
 def test_prompt_set_covers_what_users_send() -> None:

@@ -11,15 +11,15 @@ from langchain_core.messages import AIMessage, ToolMessage
 from reelgraph_serving_support import MODEL_NAME, TinyServer, llm_profile, record
 
 from reelgraph import runner
-from reelgraph.agents import llm_director
-from reelgraph.agents.brief import ShotBrief
-from reelgraph.agents.critic import HeuristicCritic
-from reelgraph.agents.llm_director import LLMDirector, script_schema
-from reelgraph.agents.template_director import write_script
+from reelgraph.agents.critic.heuristic import HeuristicCritic
+from reelgraph.agents.director import llm as llm_director
+from reelgraph.agents.director.brief import ShotBrief
+from reelgraph.agents.director.llm import LLMDirector, script_schema
+from reelgraph.agents.director.template import write_script
 from reelgraph.config import AgentConfig
 from reelgraph.errors import ReelgraphError
+from reelgraph.schema import Artifact, ReelRequest, Script, Take, Verdict, VoiceLine
 from reelgraph.serving.vllm_server import free_port
-from reelgraph.state import Artifact, ReelRequest, Script, Take, Verdict, VoiceLine
 from reelgraph.tools import SHOT_TOOLS
 
 pytestmark = pytest.mark.timeout(1800)  # the first run installs vLLM (minutes)

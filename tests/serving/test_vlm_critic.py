@@ -17,12 +17,13 @@ import pytest
 from PIL import Image
 from reelgraph_serving_support import MODEL_NAME, TinyServer, record
 
-from reelgraph.agents.critic import SAMPLES, TakeReview, sample_indices
-from reelgraph.agents.vlm_critic import VerdictReply, VLMCritic, verdict_schema
+from reelgraph.agents.critic import TakeReview
+from reelgraph.agents.critic.base import SAMPLES, sample_indices
+from reelgraph.agents.critic.vlm import VerdictReply, VLMCritic, verdict_schema
 from reelgraph.config import AgentConfig
 from reelgraph.errors import CriticError
 from reelgraph.media.ffmpeg import encode_frames
-from reelgraph.state import Shot
+from reelgraph.schema import Shot
 
 pytestmark = pytest.mark.timeout(1800)
 

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 from reelgraph import build_graph, progress
+from reelgraph.backends.procedural.video import ProceduralVideoBackend
 from reelgraph.cli import ProgressView
-from reelgraph.tools.backends.procedural_video import ProceduralVideoBackend
 
 from .studio_helpers import TINY
 

@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from reelgraph.backends.base import KeyframeSpec, MotionSpec
+from reelgraph.backends.diffusers import memory_plan as mp
 from reelgraph.config import BackendConfig, load_profile
 from reelgraph.errors import BackendError, UsageError
+from reelgraph.executors import clear_backends, get_backend
 from reelgraph.media.ffmpeg import decode_frames, probe_video
-from reelgraph.serving import memory_plan as mp
-from reelgraph.state import Character
-from reelgraph.tools.backends.base import KeyframeSpec, MotionSpec
-from reelgraph.tools.backends.registry import clear_backends, get_backend
+from reelgraph.schema import Character
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -159,7 +159,7 @@ def test_long_shot_continues_chunk_by_chunk(studio: Any, keyframes: tuple[Path, 
 
 
 def test_chunk_plan_and_retiming() -> None:
-    from reelgraph.tools.backends.diffusers_video import generation_size, plan_chunks, retime
+    from reelgraph.backends.diffusers.video import generation_size, plan_chunks, retime
 
     assert plan_chunks(81, 81) == [81] and plan_chunks(2, 81) == [5] and plan_chunks(82, 81) == [81, 5]
     assert plan_chunks(161, 81) == [81, 81] and plan_chunks(321, 81) == [81, 81, 81, 81]
@@ -222,7 +222,7 @@ def _broken(src: Path, dst: Path, how: str) -> Path:
 ])
 def test_missing_or_broken_folder_is_one_clear_error(wan_folder: Path, tmp_path: Path, how: str,
                                                      names: list[str]) -> None:
-    from reelgraph.tools.backends.diffusers_video import DiffusersVideoBackend
+    from reelgraph.backends.diffusers.video import DiffusersVideoBackend
 
     folder = tmp_path / "absent" if how == "missing" else _broken(wan_folder, tmp_path / "wan", how)
     with pytest.raises(BackendError) as err:
@@ -232,7 +232,7 @@ def test_missing_or_broken_folder_is_one_clear_error(wan_folder: Path, tmp_path:
 
 
 def test_no_model_or_unknown_option_is_a_usage_problem(flux_folder: Path) -> None:
-    from reelgraph.tools.backends.diffusers_image import DiffusersImageBackend
+    from reelgraph.backends.diffusers.image import DiffusersImageBackend
 
     with pytest.raises(BackendError, match=r"needs a model folder.*\[image\]"):
         DiffusersImageBackend(BackendConfig(backend="diffusers"))
@@ -241,7 +241,7 @@ def test_no_model_or_unknown_option_is_a_usage_problem(flux_folder: Path) -> Non
 
 
 def test_first_block_cache_switch(flux_folder: Path) -> None:
-    from reelgraph.tools.backends.diffusers_image import DiffusersImageBackend
+    from reelgraph.backends.diffusers.image import DiffusersImageBackend
 
     image = DiffusersImageBackend(image_cfg(flux_folder, first_block_cache=0.05))
     image.master(ADA, width=32, height=32, seed=0)
@@ -250,7 +250,7 @@ def test_first_block_cache_switch(flux_folder: Path) -> None:
 
 
 def test_backends_import_no_torch() -> None:
-    code = ("import sys, reelgraph.tools.backends.diffusers_image, reelgraph.tools.backends.diffusers_video, "
+    code = ("import sys, reelgraph.backends.diffusers.image, reelgraph.backends.diffusers.video, "
             "reelgraph.serving.memory_plan; assert 'torch' not in sys.modules and 'diffusers' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
@@ -349,7 +349,7 @@ def test_planner_replans_when_the_second_pipeline_joins() -> None:
 def test_graph_renders_a_reel_with_the_diffusers_backends(flux_folder: Path, wan_folder: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from reelgraph import build_graph
-    from reelgraph.agents import template_director
+    from reelgraph.agents.director import template as template_director
     from reelgraph.state import ReelState
 
     real = template_director.write_script

@@ -12,9 +12,9 @@ import soundfile as sf
 
 from reelgraph.config import BackendConfig, load_profile
 from reelgraph.errors import BackendError
-from reelgraph.state import MusicBrief
-from reelgraph.tools.audio_fit import MAX_TEMPO, TAIL_S, LineTooLong, fit_line
-from reelgraph.tools.backends.registry import clear_backends, get_backend
+from reelgraph.executors import clear_backends, get_backend
+from reelgraph.media.fit import MAX_TEMPO, TAIL_S, LineTooLong, fit_line
+from reelgraph.schema import MusicBrief
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -42,14 +42,14 @@ def musicgen_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _vits(folders: dict[str, Path], **options) -> object:
-    from reelgraph.tools.backends.speech_vits import VitsSpeechBackend
+    from reelgraph.backends.audio.vits import VitsSpeechBackend
 
     return VitsSpeechBackend(BackendConfig(backend="vits", models={k: str(v) for k, v in folders.items()},
                                            options=options))
 
 
 def _musicgen(folder: Path | str, **options) -> object:
-    from reelgraph.tools.backends.music_musicgen import MusicgenBackend
+    from reelgraph.backends.audio.musicgen import MusicgenBackend
 
     return MusicgenBackend(BackendConfig(backend="musicgen", model=str(folder), options=options))
 
@@ -191,7 +191,7 @@ def test_music_missing_or_broken_folder_names_folder_and_component(musicgen_fold
 
 
 def test_equal_power_crossfade_keeps_power():
-    from reelgraph.tools.backends.music_musicgen import equal_power
+    from reelgraph.backends.audio.musicgen import equal_power
 
     ones = np.ones((2, 100), np.float32)
     gain_out = equal_power(ones, 0 * ones)

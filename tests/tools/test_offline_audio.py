@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from reelgraph.backends.audio.offline_speech import OfflineSpeechBackend, piper_available
+from reelgraph.backends.procedural.music import SCALES, ProceduralMusicBackend, parse_key
 from reelgraph.config import BackendConfig
 from reelgraph.errors import BackendError
-from reelgraph.state import MusicBrief
-from reelgraph.tools.backends.procedural_music import SCALES, ProceduralMusicBackend, parse_key
-from reelgraph.tools.backends.speech_offline import OfflineSpeechBackend, piper_available
+from reelgraph.schema import MusicBrief
 
 SR = 44_100
 MINUS_1_DBFS = 10 ** (-1 / 20)

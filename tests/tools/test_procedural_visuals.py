@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from reelgraph.backends.base import KeyframeSpec, MotionSpec
+from reelgraph.backends.procedural.image import ProceduralImageBackend, _layout, look_of
+from reelgraph.backends.procedural.video import MOVES, ProceduralVideoBackend, view
 from reelgraph.config import BackendConfig
 from reelgraph.errors import BackendError
 from reelgraph.media.ffmpeg import decode_frames, probe_video
-from reelgraph.state import Character
-from reelgraph.tools.backends.base import KeyframeSpec, MotionSpec
-from reelgraph.tools.backends.procedural_image import ProceduralImageBackend, _layout, look_of
-from reelgraph.tools.backends.procedural_video import MOVES, ProceduralVideoBackend, view
+from reelgraph.schema import Character
 
 W, H = 320, 180
 MARA = Character(name="Mara", slug="mara", look="tall woman, long hair, red coat",

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from reelgraph.backends.base import MotionSpec
+from reelgraph.backends.diffusers import speed as ws
 from reelgraph.config import BackendConfig
 from reelgraph.errors import BackendError, UsageError
-from reelgraph.tools.backends import wan_speed as ws
-from reelgraph.tools.backends.base import MotionSpec
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -186,7 +186,7 @@ def video_cfg(folder: Path, **options: Any) -> BackendConfig:
 
 
 def test_options_are_checked(wan_folder: Path, tmp_path: Path) -> None:
-    from reelgraph.tools.backends.diffusers_video import DiffusersVideoBackend
+    from reelgraph.backends.diffusers.video import DiffusersVideoBackend
 
     bad = [({"skip_cfg": True}, "unknown option.*skip_cfg"), ({"attention": "turbo"}, "attention 'turbo'"),
            ({"cache_fixed_ratio": 0.95}, "cache_fixed_ratio"), ({"batch_cfg": "yes"}, "batch_cfg"),
@@ -249,7 +249,7 @@ def test_attention_backend_switch_runs(pipe: Any, inputs: dict[str, Any]) -> Non
 def test_backend_few_step_preset_text_cache_and_overlapped_encode(wan_folder: Path, tmp_path: Path) -> None:
     from safetensors.torch import save_file
 
-    from reelgraph.tools.backends.diffusers_video import DiffusersVideoBackend
+    from reelgraph.backends.diffusers.video import DiffusersVideoBackend
 
     keyframe = tmp_path / "k.png"
     Image.fromarray(np.random.default_rng(1).integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(keyframe)
@@ -358,7 +358,7 @@ def test_backend_compile_reports_warmup_and_uses_the_cache_dir(wan_folder: Path,
 
     import torch
 
-    from reelgraph.tools.backends.diffusers_video import DiffusersVideoBackend
+    from reelgraph.backends.diffusers.video import DiffusersVideoBackend
 
     for var in ("TORCHINDUCTOR_CACHE_DIR", "TORCHINDUCTOR_FX_GRAPH_CACHE", "TORCHINDUCTOR_AUTOGRAD_CACHE"):
         monkeypatch.delenv(var, raising=False)

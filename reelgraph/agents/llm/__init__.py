@@ -1,0 +1,1 @@
+"""What the served agents share: the chat client base and structured replies with repair."""

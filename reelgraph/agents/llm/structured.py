@@ -1,0 +1,64 @@
+"""Talking to a served model in structured replies: prompt files with sections, model-readable validation errors,
+and the raw reply of a structured-output call (also when it was cut at max_tokens)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from string import Template
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage
+from pydantic import ValidationError
+
+MAX_ERROR_CHARS = 1500
+
+
+@cache
+def prompt_sections(filename: str) -> dict[str, str]:
+    """The `## name` sections of a prompt file in reelgraph/agents/prompts."""
+    text = resources.files("reelgraph.agents.prompts").joinpath(filename).read_text("utf-8")
+    sections: dict[str, str] = {}
+    name: str | None = None
+    lines: list[str] = []
+    for line in [*text.splitlines(), "## "]:
+        if line.startswith("## "):
+            if name:
+                sections[name] = "\n".join(lines).strip()
+            name, lines = line[3:].strip(), []
+        elif name:
+            lines.append(line)
+    return sections
+
+
+def render(filename: str, section: str, **values: Any) -> str:
+    """A prompt section with its `$placeholders` filled (a missing value is an error, not a blank)."""
+    return Template(prompt_sections(filename)[section]).substitute({k: str(v) for k, v in values.items()})
+
+
+def validation_text(error: Exception) -> str:
+    """A short, model-readable account of what was wrong with a reply."""
+    if isinstance(error, ValidationError):
+        parts = []
+        for err in error.errors()[:12]:
+            where = ".".join(str(p) for p in err["loc"]) or "reply"
+            parts.append(f"{where}: {err['msg']}")
+        text = "; ".join(parts)
+    else:
+        text = str(error)
+    return text[:MAX_ERROR_CHARS]
+
+
+def invoke_structured(runnable: Any, messages: list[BaseMessage]) -> AIMessage:
+    """The raw reply of a `with_structured_output(..., include_raw=True)` runnable, also when the reply was cut at
+    max_tokens (the OpenAI client raises on that; the cut text is still the reply to repair)."""
+    import openai
+
+    try:
+        return runnable.invoke(messages)["raw"]
+    except openai.LengthFinishReasonError as e:
+        choice = e.completion.choices[0]
+        usage = e.completion.usage
+        return AIMessage(content=choice.message.content or "", response_metadata={"finish_reason": "length"},
+                         usage_metadata={"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens,
+                                         "total_tokens": usage.total_tokens} if usage else None)

@@ -1,0 +1,1 @@
+"""Backends: what renders pictures, clips, music and speech (procedural, diffusers, transformers). No LangChain."""

@@ -1,0 +1,1 @@
+"""Audio backends: offline speech (Piper, eSpeak NG), transformers VITS/MMS-TTS and MusicGen."""

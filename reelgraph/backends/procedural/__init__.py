@@ -1,0 +1,1 @@
+"""The CPU animatic backends: procedural pictures, camera moves, score (numpy/PIL; no weights)."""

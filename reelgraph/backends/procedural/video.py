@@ -1,0 +1,182 @@
+"""Procedural animatic video: eased camera moves over a still keyframe, and cross-dissolving bridges between shots.
+
+Frames are views (rectangles) of the keyframe resampled with PIL's bilinear filter. The keyframe is padded with a
+blurred mirror of itself so that a pull-out can show a little more than the frame without black bars; every other
+move stays inside the picture. Frames stream to ffmpeg one by one; nothing holds the whole clip in memory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from reelgraph.backends.base import MediaInfo, MotionSpec
+from reelgraph.config import BackendConfig
+from reelgraph.errors import BackendError
+from reelgraph.media.ffmpeg import encode_frames
+
+PAD = 0.25  # padding of the plate, as a fraction of the frame size
+BREATH_S = 8.0  # the static camera breathes in and out once in this many seconds: subtle, never frozen
+Rect = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Move:
+    """A camera move: zoom (fraction of the frame the view shrinks by; negative zooms out) and a pan direction."""
+
+    zoom: float
+    px: float = 0.0  # -1 left .. +1 right
+    py: float = 0.0  # -1 up .. +1 down
+    lead: bool = False  # zoom in early to make room for the pan to travel
+    breathe: bool = False  # in and out at a fixed pace, whatever the clip's length (else once, eased)
+
+
+MOVES: dict[str, Move] = {
+    "static": Move(0.09, 0.6, -0.3, breathe=True),
+    "push_in": Move(0.2),
+    "pull_out": Move(-0.16),
+    "pan_left": Move(0.2, -1.0, lead=True),
+    "pan_right": Move(0.2, 1.0, lead=True),
+    "tilt_up": Move(0.2, 0.0, -1.0, lead=True),
+    "tilt_down": Move(0.2, 0.0, 1.0, lead=True),
+}
+
+
+def ease(t: float) -> float:
+    """Smootherstep: zero velocity and acceleration at both ends."""
+    t = min(1.0, max(0.0, t))
+    return t * t * t * (t * (6 * t - 15) + 10)
+
+
+def breath(seconds: float) -> float:
+    """The static camera's progress after `seconds`: in and out, moving almost all the time."""
+    return math.sin(math.pi * seconds / BREATH_S) ** 2
+
+
+def frame_count(motion: MotionSpec) -> int:
+    """Frames of a clip: round(seconds x fps), at least one."""
+    return max(1, round(motion.seconds * motion.fps))
+
+
+def view(move: Move, p: float, w: int, h: int) -> Rect:
+    """The part of the frame the camera sees at progress p (0: the whole frame, exactly)."""
+    z = move.zoom * ((1 - (1 - p) ** 2) if move.lead else p)
+    s = 1.0 - z
+    cx = w / 2 + move.px * z * w / 2 * p
+    cy = h / 2 + move.py * z * h / 2 * p
+    return cx - s * w / 2, cy - s * h / 2, cx + s * w / 2, cy + s * h / 2
+
+
+class Plate:
+    """A still picture padded with a soft mirror of itself, from which views are resampled."""
+
+    def __init__(self, image: Image.Image) -> None:
+        self.w, self.h = image.size
+        self.px, self.py = round(self.w * PAD), round(self.h * PAD)
+        self.image = self._padded(np.asarray(image.convert("RGB")))
+
+    def _padded(self, a: np.ndarray) -> Image.Image:
+        pad = ((self.py, self.py), (self.px, self.px), (0, 0))
+        mirror = Image.fromarray(np.pad(a, pad, mode="reflect"))
+        soft = mirror.reduce(8).filter(ImageFilter.GaussianBlur(3)).resize(mirror.size, Image.Resampling.BILINEAR)
+        ys = np.arange(mirror.height, dtype=np.float32)
+        xs = np.arange(mirror.width, dtype=np.float32)
+        ys = np.minimum(np.minimum(ys - self.py, self.py + self.h - 1 - ys), 0)  # 0 inside, -distance outside
+        xs = np.minimum(np.minimum(xs - self.px, self.px + self.w - 1 - xs), 0)
+        feather = max(2.0, 0.35 * min(self.px, self.py))
+        mask = np.clip(255 * (1 + np.minimum(ys[:, None], xs[None, :]) / feather), 0, 255).astype(np.uint8)
+        plate = Image.composite(mirror, soft, Image.fromarray(mask))
+        plate.paste(Image.fromarray(a), (self.px, self.py))  # the picture itself stays exact
+        return plate
+
+    def render(self, rect: Rect) -> Image.Image:
+        x0, y0, x1, y1 = rect
+        box = (x0 + self.px, y0 + self.py, x1 + self.px, y1 + self.py)
+        return self.image.resize((self.w, self.h), Image.Resampling.BILINEAR, box=box)
+
+
+def _load(path: Path, w: int, h: int) -> Image.Image:
+    try:
+        with Image.open(path) as im:
+            img = im.convert("RGB")
+    except (OSError, ValueError) as e:
+        raise BackendError(f"cannot read image {path.name}: {e}") from None
+    return img if img.size == (w, h) else img.resize((w, h), Image.Resampling.LANCZOS)
+
+
+def _check(motion: MotionSpec) -> Move:
+    if motion.width % 2 or motion.height % 2 or motion.width < 16 or motion.height < 16:
+        raise BackendError(f"clip size {motion.width}x{motion.height} must be even and at least 16 (H.264)")
+    if motion.fps < 1 or motion.seconds <= 0:
+        raise BackendError(f"clip of {motion.seconds} s at {motion.fps} fps is empty")
+    move = MOVES.get(motion.camera)
+    if move is None:
+        raise BackendError(f"unknown camera move {motion.camera!r}; known: {', '.join(MOVES)}")
+    return move
+
+
+def _progress(i: int, n: int) -> float:
+    return i / (n - 1) if n > 1 else 0.0
+
+
+def _camera_frames(plate: Plate, move: Move, n: int, fps: int) -> Iterator[np.ndarray]:
+    for i in range(n):
+        p = breath(i / fps) if move.breathe else ease(_progress(i, n))
+        yield np.asarray(plate.render(view(move, p, plate.w, plate.h)))
+
+
+def _bridge_frames(a: Plate, b: Plate, move: Move, n: int) -> Iterator[np.ndarray]:
+    """From `a` (moving away with the camera) to `b` (arriving into its own framing), dissolving in between."""
+    arrive = Move(-move.zoom, move.px, move.py, lead=move.lead)
+    for i in range(n):
+        t = _progress(i, n)
+        p = ease(t)
+        alpha = ease((t - 0.1) / 0.8)
+        fa = a.render(view(move, p, a.w, a.h)) if alpha < 1 else None
+        fb = b.render(view(arrive, 1 - p, b.w, b.h)) if alpha > 0 else None
+        if fa is None or fb is None:
+            yield np.asarray(fa if fb is None else fb)
+        else:
+            yield np.asarray(Image.blend(fa, fb, alpha))
+
+
+class ProceduralVideoBackend:
+    """Animatic clips on the CPU: eased camera moves over the keyframe and dissolving bridges."""
+
+    name = "procedural"
+
+    def __init__(self, cfg: BackendConfig | None = None) -> None:
+        self.cfg = cfg or BackendConfig()
+
+    def animate(self, keyframe: Path, motion: MotionSpec, out: Path) -> MediaInfo:
+        """A clip that starts on the keyframe and moves as `motion.camera` asks."""
+        move = _check(motion)
+        n = frame_count(motion)
+        plate = Plate(_load(keyframe, motion.width, motion.height))
+        self._encode(_camera_frames(plate, move, n, motion.fps), motion, out)
+        return self._info(motion, n)
+
+    def bridge(self, first: Path, last: Path, motion: MotionSpec, out: Path) -> MediaInfo:
+        """A clip that starts exactly on `first` and ends exactly on `last`: a camera move with an eased dissolve."""
+        move = _check(motion)
+        n = frame_count(motion)
+        a = Plate(_load(first, motion.width, motion.height))
+        b = Plate(_load(last, motion.width, motion.height))
+        self._encode(_bridge_frames(a, b, move, n), motion, out)
+        return self._info(motion, n, bridge=True)
+
+    @staticmethod
+    def _encode(frames: Iterator[np.ndarray], motion: MotionSpec, out: Path) -> None:
+        encode_frames(frames, out, fps=motion.fps, width=motion.width, height=motion.height)
+
+    def _info(self, motion: MotionSpec, n: int, *, bridge: bool = False) -> MediaInfo:
+        meta = {"frames": n, "fps": motion.fps, "width": motion.width, "height": motion.height,
+                "seconds": round(n / motion.fps, 6), "camera": motion.camera, "backend": self.name}
+        if bridge:
+            meta["bridge"] = True
+        return MediaInfo(meta=meta)

@@ -1,0 +1,1 @@
+"""Backends as resident Ray actors, and the cluster they run on."""

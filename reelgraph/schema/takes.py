@@ -1,0 +1,79 @@
+"""What the run made: artifact records (paths and hashes, never bytes), the critic's verdicts, takes, kept shots."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from reelgraph.schema.base import Model
+
+ArtifactKind = Literal["master", "keyframe", "clip", "music", "voice", "subtitles", "picture", "reel"]
+Defect = Literal[
+    "underexposed",
+    "overexposed",
+    "low_contrast",
+    "blurry",
+    "flicker",
+    "identity_drift",
+    "frozen",
+    "off_brief",
+    "extra_limbs",
+    "text_artifacts",
+    "seam_mismatch",
+    "missing_character",
+    "extra_character",
+    "covered_face",
+    "caption_illegible",
+]
+
+
+class Artifact(Model):
+    """A file the run made: where it is (relative to the run folder), its hash, and what made it."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,95}$")
+    kind: ArtifactKind
+    path: str = Field(description="relative to the run folder")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, v: str) -> str:
+        if v.startswith(("/", "\\")) or ".." in v.split("/") or "\x00" in v:
+            raise ValueError(f"artifact path {v!r} must stay inside the run folder")
+        return v
+
+
+class Verdict(Model):
+    """The Vision Critic's judgement of one take."""
+
+    score: float = Field(ge=0, le=10)
+    defects: list[Defect] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list, max_length=12)
+    frames: list[int] = Field(default_factory=list, description="frame indices the verdict looked at")
+    metrics: dict[str, float] = Field(default_factory=dict)
+    critic: str = Field(description="which critic judged: e.g. 'heuristic' or a model name")
+
+
+class Take(Model):
+    """One attempt at a shot: the tool requests that made it, its artifacts and its verdict."""
+
+    shot: int
+    attempt: int
+    requests: list[dict[str, Any]] = Field(default_factory=list)
+    keyframe: Artifact | None = None
+    clip: Artifact
+    verdict: Verdict | None = None
+
+
+class ShotResult(Model):
+    """A committed shot: the kept (best) take and every take tried."""
+
+    shot: int
+    kept: int = Field(description="attempt number of the kept take")
+    takes: list[Take]
+
+    @property
+    def best(self) -> Take:
+        return next(t for t in self.takes if t.attempt == self.kept)
