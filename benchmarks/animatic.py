@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from reelgraph import runner
+from reelgraph.run import lifecycle as runner
 
 PROMPT = "A lighthouse keeper befriends a stray robot during a storm"
 

@@ -114,7 +114,7 @@ def generate(
     """Turn a prompt into a finished film: OUT/reel_final.mp4 and OUT/reel_<lang>.mp4."""
     import os
 
-    from reelgraph import runner
+    from reelgraph.run import lifecycle as runner
 
     for env, url in (("REELGRAPH_DIRECTOR_URL", director_url), ("REELGRAPH_CRITIC_URL", critic_url)):
         if url:
@@ -137,7 +137,7 @@ def generate(
 
 
 def _existing_run(out: Path) -> Path | None:
-    from reelgraph.runner import RUN_FILE
+    from reelgraph.run.lifecycle import RUN_FILE
 
     return out if (out / RUN_FILE).exists() else None
 
@@ -149,7 +149,7 @@ def resume(out: Annotated[Path, typer.Option(help="run folder of the run to cont
            = False) -> None:
     """Continue a stopped run where it stopped; a finished run is left as it is. Damaged artifacts are named, and
     rendered again with --repair."""
-    from reelgraph import runner
+    from reelgraph.run import lifecycle as runner
 
     try:
         run = runner.read_run(out)
@@ -170,7 +170,8 @@ def approve(
     checkpoint: Checkpoint = None,
 ) -> None:
     """Approve the planned script (or an edit of it) and continue the run; a wrong edit is refused (exit 2)."""
-    from reelgraph import review, runner
+    from reelgraph.hitl import api as review
+    from reelgraph.run import lifecycle as runner
 
     try:
         run = runner.read_run(out)
@@ -193,7 +194,8 @@ def redo_shot(
 
     The previous reels stay as reel_<x>.v<k>.mp4; the fork is in events.jsonl and `reelgraph history`.
     """
-    from reelgraph import review, runner
+    from reelgraph.hitl import api as review
+    from reelgraph.run import lifecycle as runner
 
     try:
         run = runner.read_run(out)
@@ -210,7 +212,7 @@ def history(out: Annotated[Path, typer.Option(help="run folder")], checkpoint: C
     """The run's checkpoints, newest first, with the forks made by redo-shot."""
     import json
 
-    from reelgraph import review
+    from reelgraph.hitl import api as review
 
     try:
         rows = review.history(out, checkpoint=checkpoint)

@@ -6,7 +6,7 @@ plan → [approve: interrupt] → cast → ┌ direct ⇄ tools ┐ → critic �
 With the Ray executor, cast fans the shots out instead: each chain (a cut and the continuous shots after it) runs
 the same direct ⇄ tools → critic → commit loop as a subgraph (`Send`, one task per chain, in parallel), the score
 is made beside them; the chains join into `done` in shot order before music (which finds the score made). A redo
-forks the run before a shot (reelgraph.redo): commit then re-renders the continuous chain and puts back the kept
+forks the run before a shot (reelgraph.hitl.fork): commit then re-renders the continuous chain and puts back the kept
 shots.
 """
 
@@ -29,13 +29,13 @@ from reelgraph.agents.critic import TakeReview, make_critic
 from reelgraph.agents.director import make_director
 from reelgraph.agents.director.brief import ShotBrief
 from reelgraph.config import Settings
+from reelgraph.context import Studio
 from reelgraph.errors import ReelgraphError, UsageError
-from reelgraph.hitl import approval_request, read_answer
+from reelgraph.hitl.fork import ForkState, archive_reels, drop_if_unchanged, free_attempt
+from reelgraph.hitl.interrupts import approval_request, read_answer
 from reelgraph.media.ffmpeg import decode_last_frame
-from reelgraph.redo import ForkState, archive_reels, drop_if_unchanged, free_attempt
 from reelgraph.schema import Artifact, ReelRequest, ShotResult, Take
 from reelgraph.state import ReelState
-from reelgraph.studio import Studio
 from reelgraph.tools import SHOT_TOOLS, compose_music, compose_reel, render_master
 from reelgraph.tools.common import run_tool, script_of, take_artifacts, take_requests
 from reelgraph.tools.voiceover import build_voice_track

@@ -14,12 +14,12 @@ from langgraph.prebuilt import ToolNode
 from pydantic import ValidationError
 from reel_helpers import cli, subtitle_texts
 
-from reelgraph import runner
 from reelgraph.agents.director.template import write_script
 from reelgraph.errors import ArtifactError, UsageError
 from reelgraph.media.ffmpeg import encode_frames, ffmpeg_exe
 from reelgraph.media.mix import write_srt
-from reelgraph.run_folder import RunFolder
+from reelgraph.run import lifecycle as runner
+from reelgraph.run.folder import RunFolder
 from reelgraph.schema import Artifact, VoiceLine
 from reelgraph.state import ReelState
 from reelgraph.tools import SHOT_TOOLS

@@ -6,8 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-from reelgraph.checkpoints import sqlite_checkpointer
 from reelgraph.graph import build_graph
+from reelgraph.run.checkpoints import sqlite_checkpointer
 from reelgraph.schema import Artifact, Script, ShotResult, Verdict
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pre_move_run"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from reel_helpers import ROOT, cli
 
-from reelgraph.run_lock import LOCK_FILE, run_lock
+from reelgraph.run.lock import LOCK_FILE, run_lock
 
 SMALL = ["--shots", "1", "--seconds", "1", "--width", "128", "--height", "72", "--fps", "8", "--no-critic"]
 
@@ -29,7 +29,7 @@ def test_second_writer_is_refused_then_allowed(tmp_path: Path) -> None:
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
     out = tmp_path / "run"
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
-                               "from reelgraph.run_lock import run_lock\n"
+                               "from reelgraph.run.lock import run_lock\n"
                                "with run_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
                                str(out)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"

@@ -18,7 +18,7 @@ import numpy as np
 from reelgraph.agents.critic.heuristic import hue_presence, master_hues
 from reelgraph.evals.audio_metrics import loudness, voice_timing
 from reelgraph.media.ffmpeg import decode_frames, probe_video
-from reelgraph.runner import stage_times
+from reelgraph.run.lifecycle import stage_times
 from reelgraph.schema import Script, ShotResult
 
 SAMPLE_WIDTH = 160

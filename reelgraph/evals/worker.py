@@ -14,9 +14,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from reelgraph import runner
 from reelgraph.errors import ReelgraphError, UsageError
 from reelgraph.evals.memory import StageMemory
+from reelgraph.run import lifecycle as runner
 
 RESULT = "result.json"
 CONTACT = "contact.png"

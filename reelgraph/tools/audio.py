@@ -7,8 +7,8 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import ToolException, tool
 
+from reelgraph.context import Studio
 from reelgraph.languages import check_language
-from reelgraph.studio import Studio
 from reelgraph.tools.args import MusicArgs, SpeechArgs
 from reelgraph.tools.common import as_state, script_of
 

@@ -8,9 +8,9 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import ToolException, tool
 
+from reelgraph.context import Studio
 from reelgraph.languages import LANGUAGES
 from reelgraph.media.mix import Cut, cut_picture, mix_reel, mix_stem
-from reelgraph.studio import Studio
 from reelgraph.tools.args import ComposeArgs
 from reelgraph.tools.common import as_state, script_of
 

@@ -8,7 +8,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import ToolException, tool
 
 from reelgraph.backends.base import KeyframeSpec
-from reelgraph.studio import Studio
+from reelgraph.context import Studio
 from reelgraph.tools.args import KeyframeArgs, MasterArgs
 from reelgraph.tools.common import as_state, current_shot, script_of, take_path
 

@@ -10,9 +10,9 @@ from langchain_core.tools import ToolException, tool
 from PIL import Image
 
 from reelgraph.backends.base import MotionSpec
+from reelgraph.context import Studio
 from reelgraph.media.ffmpeg import decode_last_frame
 from reelgraph.state import ReelState
-from reelgraph.studio import Studio
 from reelgraph.tools.args import MotionArgs
 from reelgraph.tools.common import as_state, current_shot, take_artifacts, take_path
 

@@ -12,11 +12,11 @@ from pathlib import Path
 from langchain_core.runnables import RunnableConfig
 
 from reelgraph.agents.director import make_director
+from reelgraph.context import Studio
 from reelgraph.media.fit import LineTooLong, duration, fit_line
 from reelgraph.media.mix import place_lines, write_srt
 from reelgraph.schema import Artifact, Script, Shot
 from reelgraph.state import ReelState
-from reelgraph.studio import Studio
 from reelgraph.tools.audio import speak_line
 from reelgraph.tools.common import run_tool, script_of
 

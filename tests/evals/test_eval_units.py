@@ -22,7 +22,7 @@ from reelgraph.evals.cli import parse_sets
 from reelgraph.evals.gate import DEFAULT_TOLERANCES, FORMAT, Tolerance, compare
 from reelgraph.evals.metrics import flicker, seam
 from reelgraph.evals.profiles import dump_toml, replay_kind_supported
-from reelgraph.runner import parse_request
+from reelgraph.run.lifecycle import parse_request
 from reelgraph.schema import ReelRequest
 
 

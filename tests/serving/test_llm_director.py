@@ -10,7 +10,6 @@ import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 from reelgraph_serving_support import MODEL_NAME, TinyServer, llm_profile, record
 
-from reelgraph import runner
 from reelgraph.agents.critic.heuristic import HeuristicCritic
 from reelgraph.agents.director import llm as llm_director
 from reelgraph.agents.director.brief import ShotBrief
@@ -18,6 +17,7 @@ from reelgraph.agents.director.llm import LLMDirector, script_schema
 from reelgraph.agents.director.template import write_script
 from reelgraph.config import AgentConfig
 from reelgraph.errors import ReelgraphError
+from reelgraph.run import lifecycle as runner
 from reelgraph.schema import Artifact, ReelRequest, Script, Take, Verdict, VoiceLine
 from reelgraph.serving.vllm_server import free_port
 from reelgraph.tools import SHOT_TOOLS

@@ -71,7 +71,7 @@ def _takes(out: Path, shots: set[int]) -> dict[str, str]:
 
 def _check_artifacts(out: Path) -> list[str]:
     sys.path.insert(0, str(ROOT))
-    from reelgraph.run_folder import sha256_file
+    from reelgraph.run.folder import sha256_file
 
     bad = []
     for kept in (out / "shots").glob("shot*/kept.json"):

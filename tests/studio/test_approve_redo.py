@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from reelgraph import review, runner
 from reelgraph.errors import UsageError
+from reelgraph.hitl import api as review
+from reelgraph.run import lifecycle as runner
 
 from .studio_helpers import PROMPT, TINY_ARGS, events, hashes, reelgraph
 

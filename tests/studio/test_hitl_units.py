@@ -8,9 +8,15 @@ from pathlib import Path
 import pytest
 
 from reelgraph.agents.director.template import write_script
-from reelgraph.hitl import ScriptEditError, approval_request, pending_approval, read_answer, validate_script
-from reelgraph.redo import archive_reels, continuous_chain, drop_if_unchanged, free_attempt
-from reelgraph.run_folder import RunFolder, sha256_file
+from reelgraph.hitl.fork import archive_reels, continuous_chain, drop_if_unchanged, free_attempt
+from reelgraph.hitl.interrupts import (
+    ScriptEditError,
+    approval_request,
+    pending_approval,
+    read_answer,
+    validate_script,
+)
+from reelgraph.run.folder import RunFolder, sha256_file
 from reelgraph.schema import ReelRequest
 
 REQUEST = ReelRequest(prompt="A lighthouse keeper befriends a stray robot during a storm", shots=4, shot_seconds=1)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import psycopg
 
-from reelgraph import runner
 from reelgraph.media.ffmpeg import ffmpeg_exe
+from reelgraph.run import lifecycle as runner
 
 from .studio_helpers import PROMPT, ROOT, TINY, TINY_ARGS, events, hashes, reelgraph
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from reelgraph import runner
+from reelgraph.run import lifecycle as runner
 
 from .studio_helpers import TINY
 

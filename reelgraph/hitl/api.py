@@ -8,11 +8,11 @@ from typing import Any
 
 from langgraph.types import Command
 
-from reelgraph import redo
 from reelgraph.errors import UsageError
-from reelgraph.hitl import pending_approval, validate_script
-from reelgraph.run_folder import RunFolder
-from reelgraph.runner import EventSink, checkpointer, execute, read_run, run_config, snapshot_of
+from reelgraph.hitl import fork as redo
+from reelgraph.hitl.interrupts import pending_approval, validate_script
+from reelgraph.run.folder import RunFolder
+from reelgraph.run.lifecycle import EventSink, checkpointer, execute, read_run, run_config, snapshot_of
 from reelgraph.schema import ReelRequest, Script
 from reelgraph.state import ReelState
 

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from reelgraph.checkpoints import checkpoint_url, serializer
+from reelgraph.run.checkpoints import checkpoint_url, serializer
 
 DB_ENV = "REELGRAPH_STUDIO_DB"
 DEFAULT_DB = Path(".langgraph_api") / "reelgraph.sqlite"

@@ -10,7 +10,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 
 from reelgraph.config import Profile, Settings, load_profile
-from reelgraph.run_folder import RunFolder
+from reelgraph.run.folder import RunFolder
 
 
 @dataclass

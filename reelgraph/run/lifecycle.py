@@ -20,13 +20,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reelgraph.checkpoints import checkpoint_url, postgres_checkpointer, redact, sqlite_checkpointer
 from reelgraph.config import load_profile
 from reelgraph.errors import BackendError, ReelgraphError, UsageError
-from reelgraph.hitl import pending_approval
-from reelgraph.integrity import Broken, broken_artifacts, sweep_partials
-from reelgraph.run_folder import RunFolder
-from reelgraph.run_lock import run_lock
+from reelgraph.hitl.interrupts import pending_approval
+from reelgraph.run.checkpoints import checkpoint_url, postgres_checkpointer, redact, sqlite_checkpointer
+from reelgraph.run.folder import RunFolder
+from reelgraph.run.integrity import Broken, broken_artifacts, sweep_partials
+from reelgraph.run.lock import run_lock
 from reelgraph.schema import ReelRequest
 from reelgraph.state import ReelState
 
@@ -197,7 +197,7 @@ def _repair(out: Path, run: dict[str, Any], state: ReelState, broken: list[Broke
     """Render again what is broken: shots by a redo (continuous followers included), the rest by composing again."""
     from langgraph.types import Command
 
-    from reelgraph.review import redo_shot
+    from reelgraph.hitl.api import redo_shot
 
     script = state.script
     shots = sorted({b.shot for b in broken if b.shot is not None})

@@ -21,7 +21,7 @@ from langgraph.types import Command, Overwrite
 from pydantic import Field
 
 from reelgraph.errors import UsageError
-from reelgraph.run_folder import RunFolder, sha256_file
+from reelgraph.run.folder import RunFolder, sha256_file
 from reelgraph.schema import Script, ShotResult
 from reelgraph.state import ReelState
 

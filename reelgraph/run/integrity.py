@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from reelgraph.run_folder import RunFolder
+from reelgraph.run.folder import RunFolder
 from reelgraph.schema import Artifact
 from reelgraph.state import ReelState
 

@@ -1,0 +1,1 @@
+"""A person in the loop: the approval interrupt, forks that redo a shot, approve / redo-shot / history."""
