@@ -19,7 +19,7 @@ import psutil
 import pytest
 from reel_helpers import EXAMPLE_PROMPT, ROOT, cli, file_states, stream_md5
 
-from reelgraph.graph import shot_chains
+from reelgraph.nodes.chains import shot_chains
 from reelgraph.run.lifecycle import generate, parse_request
 from reelgraph.schema import Script
 from reelgraph.state import ReelState

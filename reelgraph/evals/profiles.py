@@ -50,8 +50,8 @@ def replay_profile(base: str, recording: Path, dest: Path) -> Path:
 
 def install_replay(recording: Path) -> None:
     """In this process, make the graph's Director the replay Director (for a build without the 'replay' kind)."""
-    import reelgraph.graph as graph_module
+    import reelgraph.agents.director as directors
     from reelgraph.agents.director.replay import ReplayDirector
 
     director = ReplayDirector(recording=recording)
-    graph_module.make_director = lambda profile: director
+    directors.make_director = lambda profile: director

@@ -8,7 +8,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import ToolException, tool
 
-from reelgraph.context import Studio
+from reelgraph.context import RunContext
 from reelgraph.languages import LANGUAGES
 from reelgraph.media.mix import Cut, cut_picture, mix_reel, mix_stem
 from reelgraph.tools.args import ComposeArgs
@@ -18,13 +18,13 @@ from reelgraph.tools.common import as_state, script_of
 @tool(args_schema=ComposeArgs, response_format="content_and_artifact")
 def compose_reel(fade_seconds: float = 0.5, state: Any = None, config: RunnableConfig = None):
     """Cut the kept takes into the picture (encoded once), then mix and mux one reel per language."""
-    st, studio = as_state(state), Studio.from_config(config)
-    script, folder = script_of(st), studio.folder
+    st, ctx = as_state(state), RunContext.from_config(config)
+    script, folder = script_of(st), ctx.folder
     if len(st.done) != len(script.shots):
         raise ToolException(f"{len(st.done)} of {len(script.shots)} shots are committed: finish them first")
     if st.music is None or set(st.voices) != set(script.languages):
         raise ToolException("score and voice tracks come before compositing")
-    timeout = studio.profile.ffmpeg_timeout
+    timeout = ctx.profile.ffmpeg_timeout
     cuts = []
     for i, (shot, result) in enumerate(zip(script.shots, st.done, strict=True)):
         nxt = script.shots[i + 1] if i + 1 < len(script.shots) else None

@@ -8,7 +8,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import ToolException, tool
 
 from reelgraph.backends.base import KeyframeSpec
-from reelgraph.context import Studio
+from reelgraph.context import RunContext
 from reelgraph.tools.args import KeyframeArgs, MasterArgs
 from reelgraph.tools.common import as_state, current_shot, script_of, take_path
 
@@ -16,18 +16,18 @@ from reelgraph.tools.common import as_state, current_shot, script_of, take_path
 @tool(args_schema=MasterArgs, response_format="content_and_artifact")
 def render_master(character: str, seed: int = 0, state: Any = None, config: RunnableConfig = None):
     """Draw the reference portrait ("master") of a character; later shots keep its look."""
-    st, studio = as_state(state), Studio.from_config(config)
+    st, ctx = as_state(state), RunContext.from_config(config)
     script = script_of(st)
     if character not in {c.slug for c in script.characters}:
         raise ToolException(f"unknown character {character!r}; the bible has {[c.slug for c in script.characters]}")
-    backend = studio.backend("image")
+    backend = ctx.backend("image")
     rel = f"masters/{character}.png"
     image = backend.master(script.character(character), width=512, height=512, seed=seed)
-    with studio.folder.writing(rel) as tmp:
+    with ctx.folder.writing(rel) as tmp:
         image.save(tmp, format="PNG")
     meta = {**getattr(backend, "last_meta", {}), "width": 512, "height": 512, "seed": seed, "character": character,
             "backend": backend.name}
-    art = studio.folder.record(rel, "master", meta, id=f"master.{character}")
+    art = ctx.folder.record(rel, "master", meta, id=f"master.{character}")
     return f"master of {character} drawn: {rel}", art.model_dump()
 
 
@@ -36,7 +36,7 @@ def render_keyframe(prompt: str, setting: str, characters: list[str] | None = No
                     framing: str = "medium", exposure: float = 0.0, composition: int = 0, seed: int = 0,
                     state: Any = None, config: RunnableConfig = None):
     """Draw the keyframe of the current take of the current shot (the image the clip starts from)."""
-    st, studio = as_state(state), Studio.from_config(config)
+    st, ctx = as_state(state), RunContext.from_config(config)
     script, shot = script_of(st), current_shot(st)
     characters = characters or []
     unknown = [c for c in characters if c not in {x.slug for x in script.characters}]
@@ -45,17 +45,17 @@ def render_keyframe(prompt: str, setting: str, characters: list[str] | None = No
     spec = KeyframeSpec(
         prompt=prompt, setting=setting, characters=[script.character(c) for c in characters], lighting=lighting,
         framing=framing, exposure=exposure, seed=seed,
-        masters={slug: studio.folder.path(st.masters[slug].path) for slug in characters if slug in st.masters},
+        masters={slug: ctx.folder.path(st.masters[slug].path) for slug in characters if slug in st.masters},
         place=shot.place, interior=shot.interior, time_of_day=shot.time_of_day, weather=shot.weather,
         season=shot.season, crowd=shot.crowd, caption=shot.action, composition=composition,
     )
-    backend = studio.backend("image")
+    backend = ctx.backend("image")
     rel = take_path(shot.index, st.attempt, "_key.png")
     image = backend.keyframe(spec, width=st.width, height=st.height)
-    with studio.folder.writing(rel) as tmp:
+    with ctx.folder.writing(rel) as tmp:
         image.save(tmp, format="PNG")
     meta = {**getattr(backend, "last_meta", {}), "shot": shot.index, "attempt": st.attempt, "width": st.width,
             "height": st.height, "seed": seed, "backend": backend.name}
-    art = studio.folder.record(rel, "keyframe", meta, id=f"shot{shot.index:02d}.take{st.attempt}.key")
-    studio.emit("tool", tool="render_keyframe", shot=shot.index, attempt=st.attempt)
+    art = ctx.folder.record(rel, "keyframe", meta, id=f"shot{shot.index:02d}.take{st.attempt}.key")
+    ctx.emit("tool", tool="render_keyframe", shot=shot.index, attempt=st.attempt)
     return f"keyframe of shot {shot.index} take {st.attempt} drawn: {rel}", art.model_dump()

@@ -10,18 +10,18 @@ from langchain_core.tools import ToolException, tool
 from PIL import Image
 
 from reelgraph.backends.base import MotionSpec
-from reelgraph.context import Studio
+from reelgraph.context import RunContext
 from reelgraph.media.ffmpeg import decode_last_frame
 from reelgraph.state import ReelState
 from reelgraph.tools.args import MotionArgs
 from reelgraph.tools.common import as_state, current_shot, take_artifacts, take_path
 
 
-def _keyframe_of_take(st: ReelState, studio: Studio):
+def _keyframe_of_take(st: ReelState, ctx: RunContext):
     key = take_artifacts(st).get("keyframe")
     if key is None:
         raise ToolException("this take has no keyframe yet: call render_keyframe first")
-    return studio.folder.path(key.path)
+    return ctx.folder.path(key.path)
 
 
 def _motion(st: ReelState, prompt: str, camera: str, seed: int, chunk_prompts: list[str] | None) -> MotionSpec:
@@ -30,11 +30,11 @@ def _motion(st: ReelState, prompt: str, camera: str, seed: int, chunk_prompts: l
                       height=st.height, seed=seed, chunk_prompts=tuple(chunk_prompts or ()))
 
 
-def _record_clip(st: ReelState, studio: Studio, rel: str, info: Any, extra: dict[str, Any]):
+def _record_clip(st: ReelState, ctx: RunContext, rel: str, info: Any, extra: dict[str, Any]):
     shot = current_shot(st)
     meta = {"shot": shot.index, "attempt": st.attempt, **info.meta, **extra}
-    art = studio.folder.record(rel, "clip", meta, id=f"shot{shot.index:02d}.take{st.attempt}.clip")
-    studio.emit("tool", tool=extra["tool"], shot=shot.index, attempt=st.attempt)
+    art = ctx.folder.record(rel, "clip", meta, id=f"shot{shot.index:02d}.take{st.attempt}.clip")
+    ctx.emit("tool", tool=extra["tool"], shot=shot.index, attempt=st.attempt)
     text = f"clip of shot {shot.index} take {st.attempt} rendered: {rel} ({meta.get('frames')} frames)"
     return text, art.model_dump()
 
@@ -43,30 +43,30 @@ def _record_clip(st: ReelState, studio: Studio, rel: str, info: Any, extra: dict
 def animate_keyframe(prompt: str, camera: str = "static", chunk_prompts: list[str] | None = None, seed: int = 0,
                      state: Any = None, config: RunnableConfig = None):
     """Image→video: animate the take's keyframe into the shot's clip with the given camera move."""
-    st, studio = as_state(state), Studio.from_config(config)
-    keyframe = _keyframe_of_take(st, studio)
+    st, ctx = as_state(state), RunContext.from_config(config)
+    keyframe = _keyframe_of_take(st, ctx)
     rel = take_path(st.shot, st.attempt, ".mp4")
-    with studio.folder.writing(rel) as tmp:
-        info = studio.backend("video").animate(keyframe, _motion(st, prompt, camera, seed, chunk_prompts), tmp)
-    return _record_clip(st, studio, rel, info, {"tool": "animate_keyframe", "camera": camera, "seed": seed})
+    with ctx.folder.writing(rel) as tmp:
+        info = ctx.backend("video").animate(keyframe, _motion(st, prompt, camera, seed, chunk_prompts), tmp)
+    return _record_clip(st, ctx, rel, info, {"tool": "animate_keyframe", "camera": camera, "seed": seed})
 
 
 @tool(args_schema=MotionArgs, response_format="content_and_artifact")
 def bridge_from_previous(prompt: str, camera: str = "static", chunk_prompts: list[str] | None = None, seed: int = 0,
                          state: Any = None, config: RunnableConfig = None):
     """First-last-frame video: from the previous shot's last frame to this take's keyframe (continuous shots)."""
-    st, studio = as_state(state), Studio.from_config(config)
+    st, ctx = as_state(state), RunContext.from_config(config)
     if not st.done or st.done[-1].shot != st.shot - 1:
         raise ToolException("no previous shot to continue from: use animate_keyframe")
-    keyframe = _keyframe_of_take(st, studio)
+    keyframe = _keyframe_of_take(st, ctx)
     prev = st.done[-1].best.clip
     first_rel = take_path(st.shot, st.attempt, "_first.png")
-    frame = decode_last_frame(studio.folder.path(prev.path))
-    with studio.folder.writing(first_rel) as tmp:
+    frame = decode_last_frame(ctx.folder.path(prev.path))
+    with ctx.folder.writing(first_rel) as tmp:
         Image.fromarray(np.ascontiguousarray(frame)).save(tmp, format="PNG")
     rel = take_path(st.shot, st.attempt, ".mp4")
-    with studio.folder.writing(rel) as tmp:
-        info = studio.backend("video").bridge(studio.folder.path(first_rel), keyframe,
+    with ctx.folder.writing(rel) as tmp:
+        info = ctx.backend("video").bridge(ctx.folder.path(first_rel), keyframe,
                                               _motion(st, prompt, camera, seed, chunk_prompts), tmp)
-    return _record_clip(st, studio, rel, info, {"tool": "bridge_from_previous", "camera": camera, "seed": seed,
+    return _record_clip(st, ctx, rel, info, {"tool": "bridge_from_previous", "camera": camera, "seed": seed,
                                                 "from": prev.path})

@@ -12,7 +12,7 @@ from pathlib import Path
 from langchain_core.runnables import RunnableConfig
 
 from reelgraph.agents.director import make_director
-from reelgraph.context import Studio
+from reelgraph.context import RunContext
 from reelgraph.media.fit import LineTooLong, duration, fit_line
 from reelgraph.media.mix import place_lines, write_srt
 from reelgraph.schema import Artifact, Script, Shot
@@ -40,27 +40,27 @@ def _with_line(script: Script, shot: int, language: str, text: str) -> Script:
 
 
 def _spoken_and_fitted(state: ReelState, shot: Shot, language: str, config: RunnableConfig,
-                       studio: Studio) -> tuple[ReelState, Path, str]:
+                       ctx: RunContext) -> tuple[ReelState, Path, str]:
     """Speak the line, fit it to the shot, ask the Director for a shorter one when it cannot fit."""
     _, room = _room(shot)
     for attempt in range(SHORTEN_TRIES + 1):
         art = Artifact.model_validate(run_tool(speak_line, {"shot": shot.index, "language": language}, state, config))
-        spoken = studio.folder.path(art.path)
+        spoken = ctx.folder.path(art.path)
         rel = f"audio/voice/{language}/shot{shot.index:02d}.fit.wav"
         try:
-            with studio.folder.writing(rel) as tmp:
-                fit_line(spoken, room, tmp, timeout=studio.profile.ffmpeg_timeout)
-            return state, studio.folder.path(rel), art.meta["text"]
+            with ctx.folder.writing(rel) as tmp:
+                fit_line(spoken, room, tmp, timeout=ctx.profile.ffmpeg_timeout)
+            return state, ctx.folder.path(rel), art.meta["text"]
         except LineTooLong as too_long:
             if attempt == SHORTEN_TRIES:
                 return state, spoken, art.meta["text"]  # runs on into the next shot; never cut
             script = script_of(state)
             line = next(x for x in shot.lines if x.language == language)
             names = [script.character(c).name for c in shot.characters] or [c.name for c in script.characters[:1]]
-            shorter = make_director(studio.profile).shorten_line(line, names, too_long.max_tempo / too_long.ratio)
+            shorter = make_director(ctx.profile).shorten_line(line, names, too_long.max_tempo / too_long.ratio)
             if shorter.strip() == line.text.strip():
                 return state, spoken, art.meta["text"]  # the Director keeps it: it runs on into the next shot
-            studio.emit("voice", language=language, shot=shot.index, shortened=shorter)
+            ctx.emit("voice", language=language, shot=shot.index, shortened=shorter)
             state = state.model_copy(update={"script": _with_line(script, shot.index, language, shorter)})
             shot = script_of(state).shots[shot.index - 1]
     raise AssertionError("unreachable")
@@ -70,12 +70,12 @@ def build_voice_track(state: ReelState, language: str,
                       config: RunnableConfig) -> tuple[Artifact, Artifact, Script]:
     """The language's voice track (the reel's length), its subtitles from the same placements, and the script
     (with any line the Director shortened)."""
-    studio = Studio.from_config(config)
-    folder = studio.folder
+    ctx = RunContext.from_config(config)
+    folder = ctx.folder
     placed, cues, start, free_at = [], [], 0.0, 0.0
     for shot in script_of(state).shots:
         if any(line.language == language for line in shot.lines):
-            state, wav, text = _spoken_and_fitted(state, shot, language, config, studio)
+            state, wav, text = _spoken_and_fitted(state, shot, language, config, ctx)
             lead, _ = _room(shot)
             at = max(start + lead, free_at)
             seconds = duration(wav)

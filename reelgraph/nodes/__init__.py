@@ -1,0 +1,1 @@
+"""The graph's node bodies; reelgraph.graph wires them."""

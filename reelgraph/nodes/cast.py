@@ -1,0 +1,50 @@
+"""Casting: one master (reference portrait) per character, critic-checked; then the shots, in order or in chains."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command
+
+from reelgraph import progress
+from reelgraph.agents.critic import make_critic
+from reelgraph.context import RunContext
+from reelgraph.nodes.chains import fan_out
+from reelgraph.schema import Artifact
+from reelgraph.state import ReelState
+from reelgraph.tools import render_master
+from reelgraph.tools.common import run_tool, script_of
+
+
+def cast(state: ReelState, config: RunnableConfig) -> Command[Literal["direct", "chain"]]:
+    """One master per character, critic-checked; the best of the attempts is kept."""
+    ctx = RunContext.from_config(config)
+    script = script_of(state)
+    critic = make_critic(ctx.profile) if state.critic else None
+    masters: dict[str, Artifact] = {}
+    ctx.emit("cast", status="start")
+    for i, character in enumerate(script.characters):
+        if character.slug in state.masters and ctx.folder.verify(state.masters[character.slug]):
+            continue
+        best: tuple[float, Artifact] | None = None
+        for attempt in range(1, state.max_attempts + 1):
+            with progress.scope(node="cast", character=character.slug, attempt=attempt):
+                art = Artifact.model_validate(
+                    run_tool(render_master, {"character": character.slug, "seed": state.seed + 97 * i + attempt},
+                             state, config))
+            score = 10.0
+            if critic is not None:
+                verdict = critic.judge_image(ctx.folder.path(art.path))
+                ctx.folder.write_json(f"masters/{character.slug}_verdict.json", verdict.model_dump())
+                score = verdict.score
+            if best is None or score > best[0]:
+                best = (score, art)
+            if score >= state.critic_threshold:
+                break
+        masters[character.slug] = best[1]
+        ctx.emit("cast", character=character.slug, score=best[0])
+    if ctx.profile.executor.kind == "ray":
+        state = state.model_copy(update={"masters": {**state.masters, **masters}})
+        return Command(goto=fan_out(state) or "music", update={"masters": masters})
+    return Command(goto="direct", update={"masters": masters})

@@ -1,0 +1,71 @@
+"""After the shots: the music score, the voice-over per language, and the reels (cut, mix, mux)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END
+from langgraph.types import Command
+
+from reelgraph import progress
+from reelgraph.context import RunContext
+from reelgraph.hitl.fork import archive_reels, drop_if_unchanged
+from reelgraph.schema import Artifact
+from reelgraph.state import ReelState
+from reelgraph.tools import compose_music, compose_reel
+from reelgraph.tools.common import run_tool, script_of
+from reelgraph.tools.voiceover import build_voice_track
+
+
+def _score(state: ReelState, config: RunnableConfig) -> Artifact:
+    ctx = RunContext.from_config(config)
+    ctx.emit("music", status="start")
+    with progress.scope(node="music"):
+        art = Artifact.model_validate(run_tool(compose_music, {"seed": state.seed}, state, config))
+    ctx.emit("music", status="done", seconds=art.meta.get("seconds"))
+    return art
+
+
+def music(state: ReelState, config: RunnableConfig) -> Command[Literal["voice"]]:
+    """The score, from the script's music brief, the length of the reel."""
+    if state.music is not None and RunContext.from_config(config).folder.verify(state.music):
+        return Command(goto="voice")  # made beside the chains, or kept by a redo: it depends on the script only
+    return Command(goto="voice", update={"music": _score(state, config)})
+
+
+def score(task: dict[str, Any] | ReelState, config: RunnableConfig) -> dict[str, Any]:
+    """The score made beside the parallel chains (it needs only the script); `music` then finds it made."""
+    return {"music": _score(ReelState.model_validate(task), config)}
+
+
+def voice(state: ReelState, config: RunnableConfig) -> Command[Literal["compose"]]:
+    """One voice track and one subtitle file per language, lines placed at their shots."""
+    ctx = RunContext.from_config(config)
+    voices, subs = {}, {}
+    for lang in script_of(state).languages:
+        kept = [state.voices.get(lang), state.subtitles.get(lang)]
+        if all(a is not None and ctx.folder.verify(a) for a in kept):
+            continue  # kept by a redo
+        ctx.emit("voice", language=lang)
+        with progress.scope(node="voice", language=lang):
+            voices[lang], subs[lang], script = build_voice_track(state, lang, config)
+        if script != state.script:  # the Director shortened lines to fit their shots
+            state = state.model_copy(update={"script": script})
+            ctx.folder.write_json("script.json", script.model_dump())
+    return Command(goto="compose", update={"voices": voices, "subtitles": subs, "script": state.script})
+
+
+def compose(state: ReelState, config: RunnableConfig) -> Command[Literal["__end__"]]:
+    """Cut, mix and mux the reels (earlier reels are kept as reel_<x>.v<k>.mp4)."""
+    ctx = RunContext.from_config(config)
+    ctx.emit("compose", status="start")
+    archived = archive_reels(ctx.folder, script_of(state).languages)
+    with progress.scope(node="compose"):
+        payload = run_tool(compose_reel, {}, state, config)
+    reels = {k: Artifact.model_validate(v) for k, v in payload["reels"].items()}
+    final = Artifact.model_validate(payload["final"])
+    if archived and not drop_if_unchanged(ctx.folder, archived, final.sha256):
+        ctx.emit("compose", status="archived", version=archived[0], files=archived[1])
+    ctx.emit("compose", status="done", reels=sorted(reels))
+    return Command(goto=END, update={"reels": reels, "final": final})
