@@ -9,10 +9,8 @@ from typing import Any
 from langgraph.types import Command
 
 from reelgraph.errors import UsageError
-from reelgraph.hitl import fork as redo
 from reelgraph.hitl.interrupts import pending_approval, validate_script
-from reelgraph.run.folder import RunFolder
-from reelgraph.run.lifecycle import EventSink, checkpointer, execute, read_run, run_config, snapshot_of
+from reelgraph.run.lifecycle import EventSink, checkpointer, execute, read_run, redo, run_config, snapshot_of
 from reelgraph.schema import ReelRequest, Script
 from reelgraph.state import ReelState
 
@@ -51,13 +49,7 @@ def approve(out: Path, edit: Any = None, on_event: EventSink | None = None, *,
 def redo_shot(out: Path, shot: int, note: str | None = None, on_event: EventSink | None = None, *,
               checkpoint: str | None = None) -> tuple[ReelState, dict[str, Any]]:
     """Fork a finished run before `shot` and render it again with `note` (and the continuous shots after it)."""
-    from reelgraph.graph import build_graph
-
-    run = read_run(out)
-    with checkpointer(out, run, checkpoint) as saver:
-        fork, plan = redo.fork(build_graph(checkpointer=saver), run_config(out, run), shot, note)
-    RunFolder(out).log_event({"stage": "redo", "status": "fork", **plan})
-    return execute(out, run, None, on_event, checkpoint=checkpoint, fork=fork), plan
+    return redo(out, read_run(out), shot, note, on_event, checkpoint=checkpoint)
 
 
 def history(out: Path, *, checkpoint: str | None = None) -> list[dict[str, Any]]:

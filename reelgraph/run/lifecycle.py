@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from reelgraph.config import load_profile
 from reelgraph.errors import BackendError, ReelgraphError, UsageError
+from reelgraph.hitl.fork import fork
 from reelgraph.hitl.interrupts import pending_approval
 from reelgraph.run.checkpoints import checkpoint_url, postgres_checkpointer, redact, sqlite_checkpointer
 from reelgraph.run.folder import RunFolder
@@ -192,12 +193,21 @@ def disk_errors(out: Path) -> Iterator[None]:
         raise ReelgraphError(f"{e}: free some space, then `reelgraph resume --out {out}`") from e
 
 
+def redo(out: Path, run: dict[str, Any], shot: int, note: str | None, on_event: EventSink | None, *,
+         checkpoint: str | None = None) -> tuple[ReelState, dict[str, Any]]:
+    """Fork the run before `shot` and render it again with `note` (and the continuous shots after it)."""
+    from reelgraph.graph import build_graph
+
+    with checkpointer(out, run, checkpoint) as saver:
+        forked, plan = fork(build_graph(checkpointer=saver), run_config(out, run), shot, note)
+    RunFolder(out).log_event({"stage": "redo", "status": "fork", **plan})
+    return execute(out, run, None, on_event, checkpoint=checkpoint, fork=forked), plan
+
+
 def _repair(out: Path, run: dict[str, Any], state: ReelState, broken: list[Broken], on_event: EventSink | None,
             checkpoint: str | None) -> ReelState:
     """Render again what is broken: shots by a redo (continuous followers included), the rest by composing again."""
     from langgraph.types import Command
-
-    from reelgraph.hitl.api import redo_shot
 
     script = state.script
     shots = sorted({b.shot for b in broken if b.shot is not None})
@@ -206,7 +216,7 @@ def _repair(out: Path, run: dict[str, Any], state: ReelState, broken: list[Broke
         for shot in shots:
             if shot in redone:
                 continue
-            state, plan = redo_shot(out, shot, None, on_event, checkpoint=checkpoint)
+            state, plan = redo(out, run, shot, None, on_event, checkpoint=checkpoint)
             redone.update(plan.get("chain") or [shot])
         if not shots:
             state = execute(out, run, Command(goto="music"), on_event, checkpoint=checkpoint)
