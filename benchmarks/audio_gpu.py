@@ -188,8 +188,8 @@ def prompt_tokenizer() -> Any:
 def bench_music(args: argparse.Namespace, deadline: float) -> dict[str, Any]:
     import torch
 
-    from reelgraph.backends.audio.loader import resolve_dtype
     from reelgraph.backends.audio.musicgen import MusicgenBackend
+    from reelgraph.backends.torch_device import resolve_dtype
     from reelgraph.config import BackendConfig
     from reelgraph.schema import MusicBrief
 

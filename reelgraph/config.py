@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reelgraph.errors import UsageError
+from reelgraph.errors import UsageError, first_error
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -119,9 +119,7 @@ def load_profile(source: str | Path | dict[str, Any] | Profile | None = None) ->
     try:
         return Profile.model_validate(data)
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise UsageError(f"profile {getattr(source, 'name', source)}: {where}: {first['msg']}") from None
+        raise UsageError(f"profile {getattr(source, 'name', source)}: {first_error(e)}") from None
 
 
 class Settings(BaseModel):

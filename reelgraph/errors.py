@@ -1,5 +1,12 @@
 """Errors the studio raises on purpose; each carries a message a user can act on."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class ReelgraphError(Exception):
     """Base of the studio's own errors."""
@@ -19,3 +26,10 @@ class BackendError(ReelgraphError):
 
 class CriticError(ReelgraphError):
     """The critic could not judge a take: an error, never a pass."""
+
+
+def first_error(error: ValidationError, *, root: str = "", empty: str = "input") -> str:
+    """One line naming the first bad field of a pydantic error: `where: what` (`root` prefixes the path)."""
+    err = error.errors()[0]
+    where = ".".join([*([root] if root else []), *(str(p) for p in err["loc"])]) or empty
+    return f"{where}: {err['msg'].removeprefix('Value error, ')}"

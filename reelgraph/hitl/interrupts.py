@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reelgraph.errors import UsageError
+from reelgraph.errors import UsageError, first_error
 from reelgraph.schema import ReelRequest, Script
 
 APPROVE_KIND = "approve_script"
@@ -28,12 +28,6 @@ def approval_request(script: Script, error: str | None = None) -> dict[str, Any]
     return {"kind": APPROVE_KIND, "script": script.model_dump(mode="json"), "how": HOW, "error": error}
 
 
-def _field_error(e: ValidationError) -> str:
-    err = e.errors()[0]
-    where = ".".join(["script", *(str(p) for p in err["loc"])])
-    return f"{where}: {err['msg'].removeprefix('Value error, ')}"
-
-
 def validate_script(data: Any, request: ReelRequest) -> Script:
     """An edited script, validated like the Director's (the Script model) and against the request."""
     if isinstance(data, Script):
@@ -43,7 +37,7 @@ def validate_script(data: Any, request: ReelRequest) -> Script:
     try:
         script = Script.model_validate(data)
     except ValidationError as e:
-        raise ScriptEditError(_field_error(e)) from None
+        raise ScriptEditError(first_error(e, root="script")) from None
     if len(script.shots) != request.shots:
         raise ScriptEditError(f"script.shots: {len(script.shots)} shots; the request asks for {request.shots}")
     if script.languages != request.languages:

@@ -13,8 +13,8 @@ from reelgraph.context import RunContext
 from reelgraph.nodes.chains import fan_out
 from reelgraph.schema import Artifact
 from reelgraph.state import ReelState
-from reelgraph.tools import render_master
-from reelgraph.tools.common import run_tool, script_of
+from reelgraph.steps.masters import draw_master
+from reelgraph.tools.common import script_of
 
 
 def cast(state: ReelState, config: RunnableConfig) -> Command[Literal["direct", "chain"]]:
@@ -30,9 +30,7 @@ def cast(state: ReelState, config: RunnableConfig) -> Command[Literal["direct", 
         best: tuple[float, Artifact] | None = None
         for attempt in range(1, state.max_attempts + 1):
             with progress.scope(node="cast", character=character.slug, attempt=attempt):
-                art = Artifact.model_validate(
-                    run_tool(render_master, {"character": character.slug, "seed": state.seed + 97 * i + attempt},
-                             state, config))
+                art = draw_master(state, ctx, character.slug, seed=state.seed + 97 * i + attempt)
             score = 10.0
             if critic is not None:
                 verdict = critic.judge_image(ctx.folder.path(art.path))

@@ -13,16 +13,17 @@ from reelgraph.context import RunContext
 from reelgraph.hitl.fork import archive_reels, drop_if_unchanged
 from reelgraph.schema import Artifact
 from reelgraph.state import ReelState
-from reelgraph.tools import compose_music, compose_reel
-from reelgraph.tools.common import run_tool, script_of
-from reelgraph.tools.voiceover import build_voice_track
+from reelgraph.steps.compose import compose_reels
+from reelgraph.steps.music import compose_score
+from reelgraph.steps.voice import build_voice_track
+from reelgraph.tools.common import script_of
 
 
 def _score(state: ReelState, config: RunnableConfig) -> Artifact:
     ctx = RunContext.from_config(config)
     ctx.emit("music", status="start")
     with progress.scope(node="music"):
-        art = Artifact.model_validate(run_tool(compose_music, {"seed": state.seed}, state, config))
+        art = compose_score(state, ctx, seed=state.seed)
     ctx.emit("music", status="done", seconds=art.meta.get("seconds"))
     return art
 
@@ -49,7 +50,7 @@ def voice(state: ReelState, config: RunnableConfig) -> Command[Literal["compose"
             continue  # kept by a redo
         ctx.emit("voice", language=lang)
         with progress.scope(node="voice", language=lang):
-            voices[lang], subs[lang], script = build_voice_track(state, lang, config)
+            voices[lang], subs[lang], script = build_voice_track(state, lang, ctx)
         if script != state.script:  # the Director shortened lines to fit their shots
             state = state.model_copy(update={"script": script})
             ctx.folder.write_json("script.json", script.model_dump())
@@ -62,9 +63,7 @@ def compose(state: ReelState, config: RunnableConfig) -> Command[Literal["__end_
     ctx.emit("compose", status="start")
     archived = archive_reels(ctx.folder, script_of(state).languages)
     with progress.scope(node="compose"):
-        payload = run_tool(compose_reel, {}, state, config)
-    reels = {k: Artifact.model_validate(v) for k, v in payload["reels"].items()}
-    final = Artifact.model_validate(payload["final"])
+        reels, final = compose_reels(state, ctx)
     if archived and not drop_if_unchanged(ctx.folder, archived, final.sha256):
         ctx.emit("compose", status="archived", version=archived[0], files=archived[1])
     ctx.emit("compose", status="done", reels=sorted(reels))

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reelgraph.config import load_profile
-from reelgraph.errors import BackendError, ReelgraphError, UsageError
+from reelgraph.errors import BackendError, ReelgraphError, UsageError, first_error
 from reelgraph.hitl.fork import fork
 from reelgraph.hitl.interrupts import pending_approval
 from reelgraph.run.checkpoints import checkpoint_url, postgres_checkpointer, redact, sqlite_checkpointer
@@ -35,19 +35,11 @@ RUN_FILE = "run.json"
 EventSink = Callable[[str, Any], None]
 
 
-def validation_message(e: ValidationError) -> str:
-    """One line naming the first bad field."""
-    err = e.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "input"
-    msg = err["msg"].removeprefix("Value error, ")
-    return f"{where}: {msg}"
-
-
 def parse_request(**fields: Any) -> ReelRequest:
     try:
         return ReelRequest.model_validate(fields)
     except ValidationError as e:
-        raise UsageError(validation_message(e)) from None
+        raise UsageError(first_error(e)) from None
 
 
 def make_out_dir(out: Path) -> None:

@@ -90,7 +90,7 @@ class Shot(Model):
     lighting: Lighting = "day"
     duration: float = Field(default=5.0, ge=1.0, le=20.0, description="seconds")
     transition: Transition = Field(default="cut", description="how this shot joins the previous one")
-    place: str = Field(default="", max_length=40, pattern=r"^([a-z][a-z_]{0,39})?$",
+    place: str = Field(default="", pattern=r"^([a-z][a-z_]{0,39})?$",
                        description="key of the place drawn (reelgraph.schema.places); '' leaves it to the setting")
     interior: bool | None = None
     time_of_day: TimeOfDay | None = None

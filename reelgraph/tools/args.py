@@ -29,13 +29,6 @@ class ToolArgs(BaseModel):
         return clean_text(v) if isinstance(v, str) else v
 
 
-class MasterArgs(ToolArgs):
-    """Draw the reference portrait ("master") of one character of the bible."""
-
-    character: str = Field(pattern=SLUG, description="slug of the character")
-    seed: Seed
-
-
 class KeyframeArgs(ToolArgs):
     """Draw the keyframe of the current shot's take."""
 
@@ -60,22 +53,3 @@ class MotionArgs(ToolArgs):
         default_factory=list, max_length=8,
         description="shots longer than one generated clip continue chunk by chunk: the prompt of each next chunk")
     seed: Seed
-
-
-class MusicArgs(ToolArgs):
-    """Score the whole reel from the script's music brief."""
-
-    seed: Seed
-
-
-class SpeechArgs(ToolArgs):
-    """Speak one shot's voice-over in one language."""
-
-    shot: int = Field(ge=1, le=24)
-    language: str = Field(min_length=2, max_length=8)
-
-
-class ComposeArgs(ToolArgs):
-    """Cut the kept takes together and mix music and voice, one reel per language."""
-
-    fade_seconds: float = Field(default=0.5, ge=0.0, le=2.0, description="length of fades at 'fade' transitions")

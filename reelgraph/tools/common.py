@@ -1,13 +1,10 @@
-"""Helpers shared by the tools: reading the injected state, naming take files, calling a tool from a node."""
+"""Helpers shared by the tools and steps: reading the injected state, the current shot, naming take files."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from langchain_core.messages import AIMessage, ToolMessage
-from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import BaseTool
 
 from reelgraph.errors import BackendError
 from reelgraph.schema import Artifact, Script, Shot
@@ -56,13 +53,3 @@ def take_requests(state: ReelState) -> list[dict[str, Any]]:
 def take_path(shot: int, attempt: int, suffix: str) -> str:
     """Relative path of a take's file, e.g. shots/shot03/take2_key.png."""
     return f"shots/shot{shot:02d}/take{attempt}{suffix}"
-
-
-def run_tool(tool: BaseTool, args: dict[str, Any], state: Any, config: RunnableConfig | None) -> Any:
-    """Call a tool the way the graph's tool node does (a tool call) and return its artifact payload, or raise."""
-    call = {"type": "tool_call", "name": tool.name, "id": f"node-{uuid.uuid4().hex[:8]}",
-            "args": {**args, "state": state}}
-    msg = tool.invoke(call, config)
-    if not isinstance(msg, ToolMessage) or msg.status == "error" or not msg.artifact:
-        raise BackendError(f"{tool.name} failed: {getattr(msg, 'content', msg)}")
-    return msg.artifact

@@ -1,4 +1,4 @@
-"""Image tools: character masters and shot keyframes."""
+"""The keyframe tool: the image a take starts from."""
 
 from __future__ import annotations
 
@@ -9,26 +9,8 @@ from langchain_core.tools import ToolException, tool
 
 from reelgraph.backends.base import KeyframeSpec
 from reelgraph.context import RunContext
-from reelgraph.tools.args import KeyframeArgs, MasterArgs
+from reelgraph.tools.args import KeyframeArgs
 from reelgraph.tools.common import as_state, current_shot, script_of, take_path
-
-
-@tool(args_schema=MasterArgs, response_format="content_and_artifact")
-def render_master(character: str, seed: int = 0, state: Any = None, config: RunnableConfig = None):
-    """Draw the reference portrait ("master") of a character; later shots keep its look."""
-    st, ctx = as_state(state), RunContext.from_config(config)
-    script = script_of(st)
-    if character not in {c.slug for c in script.characters}:
-        raise ToolException(f"unknown character {character!r}; the bible has {[c.slug for c in script.characters]}")
-    backend = ctx.backend("image")
-    rel = f"masters/{character}.png"
-    image = backend.master(script.character(character), width=512, height=512, seed=seed)
-    with ctx.folder.writing(rel) as tmp:
-        image.save(tmp, format="PNG")
-    meta = {**getattr(backend, "last_meta", {}), "width": 512, "height": 512, "seed": seed, "character": character,
-            "backend": backend.name}
-    art = ctx.folder.record(rel, "master", meta, id=f"master.{character}")
-    return f"master of {character} drawn: {rel}", art.model_dump()
 
 
 @tool(args_schema=KeyframeArgs, response_format="content_and_artifact")

@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("reelgraph.run.lifecycle", "reelgraph.hitl.api", "reelgraph.serving.cli"),
     ("reelgraph.graph",),
     ("reelgraph.nodes",),
-    ("reelgraph.agents", "reelgraph.tools", "reelgraph.story", "reelgraph.hitl"),
+    ("reelgraph.agents", "reelgraph.tools", "reelgraph.steps", "reelgraph.story", "reelgraph.hitl"),
     ("reelgraph.context",),
     ("reelgraph.executors",),
     ("reelgraph.backends", "reelgraph.serving"),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import logging
 import time
 from pathlib import Path
@@ -20,12 +19,12 @@ from typing import Annotated, Any, get_args
 
 import numpy as np
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from reelgraph.agents.critic import TakeReview
 from reelgraph.agents.critic.base import SAMPLES, sample_indices
 from reelgraph.agents.llm.served import ServedAgent
-from reelgraph.agents.llm.structured import invoke_structured, render, validation_text
+from reelgraph.agents.llm.structured import Invalid, ask_with_repair, invoke_structured, render, reply_text
 from reelgraph.config import AgentConfig
 from reelgraph.errors import BackendError, CriticError
 from reelgraph.schema import Defect, Verdict, clean_text
@@ -170,12 +169,12 @@ class VLMCritic(ServedAgent):
         if not self.send_images:
             messages = self._without_images(messages)
         runnable = self.llm.with_structured_output(verdict_schema(shown), method="json_schema", include_raw=True)
-        error = ""
-        for round_ in (1, 2):
+
+        def ask(msgs: list[BaseMessage], round_: int) -> AIMessage:
             t0 = time.perf_counter()
             try:
                 with server_errors(self.role, self.config, CriticError):
-                    raw = invoke_structured(runnable, messages)
+                    raw = invoke_structured(runnable, msgs)
             except CriticError as e:
                 if "not a multimodal model" in str(e):
                     raise CriticError(f"{e} — the Vision Critic needs a vision-language model (e.g. Qwen3-VL): "
@@ -185,20 +184,18 @@ class VLMCritic(ServedAgent):
             self.calls.append({"what": what if round_ == 1 else f"{what} repair",
                                "seconds": round(time.perf_counter() - t0, 3),
                                "input_tokens": usage.get("input_tokens"), "output_tokens": usage.get("output_tokens")})
-            content = raw.content if isinstance(raw.content, str) else json.dumps(raw.content)
-            try:
-                reply = VerdictReply.model_validate_json(content)
-                unknown = sorted(set(reply.frames) - set(shown))
-                if not unknown:
-                    return Verdict(score=reply.score, defects=list(dict.fromkeys(reply.defects)),
-                                   reasons=[clean_text(r) for r in reply.reasons], frames=sorted(set(reply.frames)),
-                                   critic=self.name)
-                error = f"frames {unknown} were not shown; use only {shown}"
-            except ValidationError as e:
-                error = validation_text(e)
-            if raw.response_metadata.get("finish_reason") == "length":
-                error = f"the reply was cut at max_tokens={self.config.max_tokens} ({error})"
-            log.warning("critic %s round %d invalid: %s", what, round_, error)
-            messages = [*messages, AIMessage(content=content[:4000]),
-                        HumanMessage(render("critic.md", "repair", error=error))]
-        raise CriticError(f"the Vision Critic's verdict on {what} is still invalid after a repair: {error}")
+            return raw
+
+        def accept(raw: AIMessage) -> Verdict:
+            reply = VerdictReply.model_validate_json(reply_text(raw))
+            unknown = sorted(set(reply.frames) - set(shown))
+            if unknown:
+                raise Invalid(f"frames {unknown} were not shown; use only {shown}")
+            return Verdict(score=reply.score, defects=list(dict.fromkeys(reply.defects)),
+                           reasons=[clean_text(r) for r in reply.reasons], frames=sorted(set(reply.frames)),
+                           critic=self.name)
+
+        return ask_with_repair(
+            ask, messages, accept, repair=lambda e: render("critic.md", "repair", error=e),
+            echo=lambda raw: reply_text(raw)[:4000], max_tokens=self.config.max_tokens, what=f"critic {what}",
+            fail=lambda e: CriticError(f"the Vision Critic's verdict on {what} is still invalid after a repair: {e}"))

@@ -19,11 +19,10 @@ import time
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from pydantic import ValidationError
 
 from reelgraph.agents.director.brief import ShotBrief
 from reelgraph.agents.llm.served import ServedAgent
-from reelgraph.agents.llm.structured import invoke_structured, render, validation_text
+from reelgraph.agents.llm.structured import Invalid, ask_with_repair, invoke_structured, render, reply_text
 from reelgraph.errors import ReelgraphError
 from reelgraph.schema import ReelRequest, Script, VoiceLine, clean_text
 
@@ -125,24 +124,23 @@ class LLMDirector(ServedAgent):
         """A validated script for the request; one repair round, then a ReelgraphError."""
         runnable = self.llm.with_structured_output(script_schema(request), method="json_schema", include_raw=True)
         messages = self.script_messages(request)
-        error = ""
-        for round_ in (1, 2):
-            raw = self._invoke(runnable, messages, "script" if round_ == 1 else "script repair", structured=True)
-            content = raw.content if isinstance(raw.content, str) else json.dumps(raw.content)
-            try:
-                script = Script.model_validate_json(content)
-                problems = check_script(script, request)
-                if not problems:
-                    return script
-                error = "; ".join(problems)
-            except ValidationError as e:
-                error = validation_text(e)
-            if raw.response_metadata.get("finish_reason") == "length":
-                error = f"the reply was cut at max_tokens={self.config.max_tokens} ({error})"
-            log.warning("director script round %d invalid: %s", round_, error)
-            messages = [*messages, AIMessage(content=content[: self.config.max_tokens * 8]),
-                        HumanMessage(render("director.md", "repair", error=error))]
-        raise ReelgraphError(f"the Director's script is still invalid after a repair: {error}")
+
+        def accept(raw: AIMessage) -> Script:
+            script = Script.model_validate_json(reply_text(raw))
+            problems = check_script(script, request)
+            if problems:
+                raise Invalid("; ".join(problems))
+            return script
+
+        return ask_with_repair(
+            lambda msgs, r: self._invoke(runnable, msgs, "script" if r == 1 else "script repair", structured=True),
+            messages, accept, repair=self._repair_prompt, max_tokens=self.config.max_tokens, what="director script",
+            echo=lambda raw: reply_text(raw)[: self.config.max_tokens * 8],
+            fail=lambda e: ReelgraphError(f"the Director's script is still invalid after a repair: {e}"))
+
+    @staticmethod
+    def _repair_prompt(error: str) -> str:
+        return render("director.md", "repair", error=error)
 
     # --- a shorter voice-over line ------------------------------------------------------------------------------
 
@@ -163,22 +161,20 @@ class LLMDirector(ServedAgent):
                   "length": len(line.text), "text": line.text}
         messages: list[BaseMessage] = [SystemMessage(render("director.md", "shorten-system", **values)),
                                        HumanMessage(render("director.md", "shorten-user", **values))]
-        error = ""
-        for round_ in (1, 2):
-            raw = self._invoke(runnable, messages, "shorten line" + (" repair" if round_ == 2 else ""),
-                               structured=True)
-            content = raw.content if isinstance(raw.content, str) else json.dumps(raw.content)
-            try:
-                text = clean_text(Shorter.model_validate_json(content).text)
-                if text:
-                    return text
-                error = "text: the line is empty"
-            except ValidationError as e:
-                error = validation_text(e)
-            messages = [*messages, AIMessage(content=content[:2000]),
-                        HumanMessage(render("director.md", "repair", error=error))]
-        raise ReelgraphError(f"the Director's shorter line for {line.text[:60]!r} is still invalid after a repair: "
-                             f"{error}")
+
+        def accept(raw: AIMessage) -> str:
+            text = clean_text(Shorter.model_validate_json(reply_text(raw)).text)
+            if not text:
+                raise Invalid("text: the line is empty")
+            return text
+
+        return ask_with_repair(
+            lambda msgs, r: self._invoke(runnable, msgs, "shorten line" + (" repair" if r == 2 else ""),
+                                         structured=True),
+            messages, accept, repair=self._repair_prompt, echo=lambda raw: reply_text(raw)[:2000],
+            what="director shorten line",
+            fail=lambda e: ReelgraphError(f"the Director's shorter line for {line.text[:60]!r} is still invalid "
+                                          f"after a repair: {e}"))
 
     # --- one take -----------------------------------------------------------------------------------------------
 
@@ -226,19 +222,21 @@ class LLMDirector(ServedAgent):
         bound = self.llm.bind_tools(tool_specs(tools), tool_choice=choice, parallel_tool_calls=False)
         messages = self.shot_messages(brief)
         what = f"shot {brief.shot.index} take {brief.attempt} step {sum(isinstance(m, AIMessage) for m in messages)}"
-        error = ""
-        for round_ in (1, 2):
-            reply = self._invoke(bound, messages, what if round_ == 1 else f"{what} repair")
-            error = self._reply_problem(reply, choice)
-            if not error:
-                if len(reply.tool_calls) > 1:
-                    log.warning("director: %d tool calls in one message; keeping the first", len(reply.tool_calls))
-                    reply.tool_calls = reply.tool_calls[:1]
-                return reply
-            log.warning("director %s: invalid reply: %s", what, error)
-            messages = [*messages, AIMessage(content=self._describe(reply)),
-                        HumanMessage(render("director.md", "repair", error=error))]
-        raise ReelgraphError(f"shot {brief.shot.index}: the Director's reply is still invalid after a repair: {error}")
+
+        def accept(reply: AIMessage) -> AIMessage:
+            problem = self._reply_problem(reply, choice)
+            if problem:
+                raise Invalid(problem)
+            if len(reply.tool_calls) > 1:
+                log.warning("director: %d tool calls in one message; keeping the first", len(reply.tool_calls))
+                reply.tool_calls = reply.tool_calls[:1]
+            return reply
+
+        return ask_with_repair(
+            lambda msgs, r: self._invoke(bound, msgs, what if r == 1 else f"{what} repair"), messages, accept,
+            repair=self._repair_prompt, echo=self._describe, what=f"director {what}",
+            fail=lambda e: ReelgraphError(f"shot {brief.shot.index}: the Director's reply is still invalid after a "
+                                          f"repair: {e}"))
 
     @staticmethod
     def _reply_problem(reply: AIMessage, choice: str) -> str:

@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from reelgraph.backends.audio.loader import check_folder, load_component, resolve_device, resolve_dtype, seeded, sync
+from reelgraph.backends.audio.loader import check_folder, load_component, seeded, sync
 from reelgraph.backends.base import MediaInfo
+from reelgraph.backends.torch_device import resolve_device, resolve_dtype
 from reelgraph.config import BackendConfig
 from reelgraph.errors import BackendError
 from reelgraph.schema import MusicBrief

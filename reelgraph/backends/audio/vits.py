@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from reelgraph.backends.audio.loader import check_folder, load_component, resolve_device, resolve_dtype, seeded, sync
+from reelgraph.backends.audio.loader import check_folder, load_component, seeded, sync
 from reelgraph.backends.base import MediaInfo
+from reelgraph.backends.torch_device import resolve_device, resolve_dtype
 from reelgraph.config import BackendConfig
 from reelgraph.errors import BackendError
 from reelgraph.languages import LANGUAGES, UnknownLanguage, check_language
@@ -125,7 +126,7 @@ class VitsSpeechBackend:
 
         t0 = time.perf_counter()
         device = resolve_device(self.options.get("device"))
-        dtype = resolve_dtype(self.options.get("dtype"), device)
+        dtype = resolve_dtype(self.options.get("dtype"), device, cuda_default="float32")
         tokenizer = load_component(WHO, "tokenizer (AutoTokenizer)", path, lambda: AutoTokenizer.from_pretrained(path))
         model = load_component(WHO, "model (VitsModel)", path,
                                lambda: VitsModel.from_pretrained(path, dtype=dtype).to(device).eval())

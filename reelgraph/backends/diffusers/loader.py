@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from reelgraph.backends.torch_device import resolve_device, resolve_dtype
 from reelgraph.errors import BackendError, UsageError
 
 log = logging.getLogger(__name__)
@@ -141,30 +142,6 @@ def load_pipeline(root: Path, dtype: Any) -> Any:
 
 
 # --- device, dtype, memory ------------------------------------------------------------------------------------
-
-def resolve_device(name: str) -> Any:
-    """A torch.device from an option ("auto": the CUDA GPU when there is one, else the CPU)."""
-    import torch
-
-    if name in (None, "", "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise BackendError(f"device {name!r} asked for, but torch sees no CUDA GPU")
-    return device
-
-
-def resolve_dtype(name: str, device: Any) -> Any:
-    """A torch dtype from an option ("auto": bfloat16 on a GPU, float32 on the CPU)."""
-    import torch
-
-    if name in (None, "", "auto"):
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
-    dtype = getattr(torch, str(name), None)
-    if not isinstance(dtype, torch.dtype):
-        raise UsageError(f"dtype {name!r} is not a torch dtype (bfloat16, float16, float32)")
-    return dtype
-
 
 def card_gib(device: Any, override: float | None) -> float | None:
     """The GiB of the card `device` is on (None on the CPU)."""

@@ -53,7 +53,6 @@ RESERVE_FRACTION = 0.04
 ACTIVATION_FACTOR = 12  # live (tokens x hidden) bf16 tensors at a transformer block's peak (Wan 720p: 8.4 GiB measured)
 ACTIVATION_FLOOR = GiB // 2
 TILED_COST_BYTES = 2 * GiB  # a tiled decode costs about as much time as moving 2 GiB (Wan 480p: +2.6 s)
-DTYPE_BYTES = {"bfloat16": 2, "float16": 2, "float32": 4, "float8": 1}
 
 # VAE decode activations: bytes per output pixel of one frame (untiled) and the tiled peak, by VAE class.
 # Wan: 4.7 GiB for 480x832 (measured on an H100; causal decode, so per frame), tiled 1.2 GiB. AutoencoderKL: estimate.

@@ -1,4 +1,4 @@
-"""Procedural animatic video: eased camera moves over a still keyframe, and cross-dissolving bridges between shots.
+"""Procedural animatic video: eased camera moves over a still keyframe, and camera-move bridges between shots.
 
 Frames are views (rectangles) of the keyframe resampled with PIL's bilinear filter. The keyframe is padded with a
 blurred mirror of itself so that a pull-out can show a little more than the frame without black bars; every other
@@ -130,19 +130,39 @@ def _camera_frames(plate: Plate, move: Move, n: int, fps: int) -> Iterator[np.nd
         yield np.asarray(plate.render(view(move, p, plate.w, plate.h)))
 
 
-def _bridge_frames(a: Plate, b: Plate, move: Move, n: int) -> Iterator[np.ndarray]:
-    """From `a` (moving away with the camera) to `b` (arriving into its own framing), dissolving in between."""
-    arrive = Move(-move.zoom, move.px, move.py, lead=move.lead)
-    for i in range(n):
-        t = _progress(i, n)
-        p = ease(t)
-        alpha = ease((t - 0.1) / 0.8)
-        fa = a.render(view(move, p, a.w, a.h)) if alpha < 1 else None
-        fb = b.render(view(arrive, 1 - p, b.w, b.h)) if alpha > 0 else None
-        if fa is None or fb is None:
-            yield np.asarray(fa if fb is None else fb)
-        else:
-            yield np.asarray(Image.blend(fa, fb, alpha))
+BLEND_MAX = 8  # frames of the dissolve inside a bridge, at most
+TRAVEL_S = 1.0  # seconds the camera travels on the previous shot's last frame before the dissolve, at most
+
+
+def glide(t: float) -> float:
+    """Eased progress that never stops moving (no frozen frames at either end): smootherstep plus a linear part."""
+    return 0.3 * t + 0.7 * ease(t)
+
+
+def bridge_plan(n: int, fps: int) -> tuple[int, int, int]:
+    """(travel, blend, arrive) frames of a bridge of n frames."""
+    blend = min(BLEND_MAX, max(1, n // 6)) if n >= 3 else 0
+    travel = min((n - blend) // 2, round(TRAVEL_S * fps))
+    return travel, blend, n - travel - blend
+
+
+def _bridge_frames(a: Plate, b: Plate, move: Move, n: int, fps: int) -> Iterator[np.ndarray]:
+    """A camera move across the cut: the camera travels into `a` (the previous shot's last frame) in the shot's
+    direction, a short dissolve of at most BLEND_MAX frames, then the camera settles onto `b` (the keyframe),
+    ending exactly on its framing. The view never stops moving."""
+    travel_move = Move(0.2, move.px, move.py)
+    arrive = Move(-0.12, move.px, move.py)
+    travel, blend, settle = bridge_plan(n, fps)
+    for i in range(travel):
+        yield np.asarray(a.render(view(travel_move, glide(i / travel), a.w, a.h)))
+    for j in range(blend):
+        alpha = (j + 1) / (blend + 1)
+        fa = a.render(view(travel_move, 1.0 + 0.3 * (j + 1) / max(1, travel), a.w, a.h))
+        fb = b.render(view(arrive, 1.0, b.w, b.h))
+        yield np.asarray(Image.blend(fa, fb, alpha))
+    for j in range(settle):
+        t = (j + 1) / settle
+        yield np.asarray(b.render(view(arrive, 1.0 - glide(t), b.w, b.h)) if t < 1 else b.render((0, 0, b.w, b.h)))
 
 
 class ProceduralVideoBackend:
@@ -162,12 +182,12 @@ class ProceduralVideoBackend:
         return self._info(motion, n)
 
     def bridge(self, first: Path, last: Path, motion: MotionSpec, out: Path) -> MediaInfo:
-        """A clip that starts exactly on `first` and ends exactly on `last`: a camera move with an eased dissolve."""
+        """A clip that starts exactly on `first` and ends exactly on `last`: a camera move across a short dissolve."""
         move = _check(motion)
         n = frame_count(motion)
         a = Plate(_load(first, motion.width, motion.height))
         b = Plate(_load(last, motion.width, motion.height))
-        self._encode(_bridge_frames(a, b, move, n), motion, out)
+        self._encode(_bridge_frames(a, b, move, n, motion.fps), motion, out)
         return self._info(motion, n, bridge=True)
 
     @staticmethod

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from langchain_core.runnables import RunnableConfig
-
 from reelgraph.agents.director import make_director
 from reelgraph.context import RunContext
+from reelgraph.errors import BackendError
+from reelgraph.languages import check_language
 from reelgraph.media.fit import LineTooLong, duration, fit_line
 from reelgraph.media.mix import place_lines, write_srt
 from reelgraph.schema import Artifact, Script, Shot
 from reelgraph.state import ReelState
-from reelgraph.tools.audio import speak_line
-from reelgraph.tools.common import run_tool, script_of
+from reelgraph.tools.common import script_of
 
 LEAD_IN = 0.3
 """Seconds between a shot's first frame and its line (less on very short shots)."""
@@ -39,12 +38,33 @@ def _with_line(script: Script, shot: int, language: str, text: str) -> Script:
     return script.model_copy(update={"shots": shots})
 
 
-def _spoken_and_fitted(state: ReelState, shot: Shot, language: str, config: RunnableConfig,
-                       ctx: RunContext) -> tuple[ReelState, Path, str]:
+def speak_line(st: ReelState, ctx: RunContext, shot: int, language: str) -> Artifact:
+    """Speak one shot's voice-over line(s) in one language, verbatim."""
+    script = script_of(st)
+    language = check_language(language)
+    if not 1 <= shot <= len(script.shots):
+        raise BackendError(f"no shot {shot}; the script has {len(script.shots)}")
+    lines = [line for line in script.shots[shot - 1].lines if line.language == language]
+    if not lines:
+        raise BackendError(f"shot {shot} has no line in {language}")
+    text = " ".join(line.text for line in lines)
+    speaker = lines[0].speaker
+    voice = next((c.voice for c in script.characters if c.slug == speaker), None)
+    backend = ctx.backend("speech")
+    if voice not in backend.voices(language):
+        voice = None
+    rel = f"audio/voice/{language}/shot{shot:02d}.wav"
+    with ctx.folder.writing(rel) as tmp:
+        info = backend.speak(text, language=language, voice=voice, out=tmp)
+    return ctx.folder.record(rel, "voice", {**info.meta, "shot": shot, "language": language, "text": text},
+                             id=f"voice.{language}.shot{shot:02d}")
+
+
+def _spoken_and_fitted(state: ReelState, shot: Shot, language: str, ctx: RunContext) -> tuple[ReelState, Path, str]:
     """Speak the line, fit it to the shot, ask the Director for a shorter one when it cannot fit."""
     _, room = _room(shot)
     for attempt in range(SHORTEN_TRIES + 1):
-        art = Artifact.model_validate(run_tool(speak_line, {"shot": shot.index, "language": language}, state, config))
+        art = speak_line(state, ctx, shot.index, language)
         spoken = ctx.folder.path(art.path)
         rel = f"audio/voice/{language}/shot{shot.index:02d}.fit.wav"
         try:
@@ -66,16 +86,14 @@ def _spoken_and_fitted(state: ReelState, shot: Shot, language: str, config: Runn
     raise AssertionError("unreachable")
 
 
-def build_voice_track(state: ReelState, language: str,
-                      config: RunnableConfig) -> tuple[Artifact, Artifact, Script]:
+def build_voice_track(state: ReelState, language: str, ctx: RunContext) -> tuple[Artifact, Artifact, Script]:
     """The language's voice track (the reel's length), its subtitles from the same placements, and the script
     (with any line the Director shortened)."""
-    ctx = RunContext.from_config(config)
     folder = ctx.folder
     placed, cues, start, free_at = [], [], 0.0, 0.0
     for shot in script_of(state).shots:
         if any(line.language == language for line in shot.lines):
-            state, wav, text = _spoken_and_fitted(state, shot, language, config, ctx)
+            state, wav, text = _spoken_and_fitted(state, shot, language, ctx)
             lead, _ = _room(shot)
             at = max(start + lead, free_at)
             seconds = duration(wav)

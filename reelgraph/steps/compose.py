@@ -1,29 +1,26 @@
-"""The compose tool: the reel, one per language, from the kept takes, the score and the voice tracks."""
+"""Compositing: the reels, one per language, from the kept takes, the score and the voice tracks."""
 
 from __future__ import annotations
 
 import shutil
-from typing import Any
-
-from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import ToolException, tool
 
 from reelgraph.context import RunContext
+from reelgraph.errors import BackendError
 from reelgraph.languages import LANGUAGES
 from reelgraph.media.mix import Cut, cut_picture, mix_reel, mix_stem
-from reelgraph.tools.args import ComposeArgs
-from reelgraph.tools.common import as_state, script_of
+from reelgraph.schema import Artifact
+from reelgraph.state import ReelState
+from reelgraph.tools.common import script_of
 
 
-@tool(args_schema=ComposeArgs, response_format="content_and_artifact")
-def compose_reel(fade_seconds: float = 0.5, state: Any = None, config: RunnableConfig = None):
-    """Cut the kept takes into the picture (encoded once), then mix and mux one reel per language."""
-    st, ctx = as_state(state), RunContext.from_config(config)
+def compose_reels(st: ReelState, ctx: RunContext, fade_seconds: float = 0.5) -> tuple[dict[str, Artifact], Artifact]:
+    """Cut the kept takes into the picture (encoded once), then mix and mux one reel per language: the reels by
+    language, and reel_final.mp4 (the first language's)."""
     script, folder = script_of(st), ctx.folder
     if len(st.done) != len(script.shots):
-        raise ToolException(f"{len(st.done)} of {len(script.shots)} shots are committed: finish them first")
+        raise BackendError(f"{len(st.done)} of {len(script.shots)} shots are committed: finish them first")
     if st.music is None or set(st.voices) != set(script.languages):
-        raise ToolException("score and voice tracks come before compositing")
+        raise BackendError("score and voice tracks come before compositing")
     timeout = ctx.profile.ffmpeg_timeout
     cuts = []
     for i, (shot, result) in enumerate(zip(script.shots, st.done, strict=True)):
@@ -49,6 +46,4 @@ def compose_reel(fade_seconds: float = 0.5, state: Any = None, config: RunnableC
         shutil.copyfile(folder.path(reels[script.languages[0]].path), tmp)
     final = folder.record("reel_final.mp4", "reel", {"language": script.languages[0], "seconds": script.duration},
                           id="reel.final")
-    payload = {"picture": picture.model_dump(), "reels": {k: v.model_dump() for k, v in reels.items()},
-               "final": final.model_dump()}
-    return f"reel composed: reel_final.mp4 and {', '.join(r.path for r in reels.values())}", payload
+    return reels, final

@@ -1,0 +1,93 @@
+"""Storyboard captions: the shot's action in a dark band at the bottom of the frame, in white, at most two lines.
+
+The font is PIL's default (scalable since Pillow 10.1), sized to the frame height; text is shown literally (no
+markup), wrapped on words, and ends with an ellipsis when it does not fit in two lines.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from PIL import Image, ImageDraw, ImageFont
+
+BAND_RGB = (16, 16, 20)
+TEXT_RGB = (250, 250, 246)
+LINES = 2
+FONT_FRACTION = 0.042  # font size / frame height
+ELLIPSIS = "…"
+
+
+@lru_cache(maxsize=16)
+def _font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=max(8, px))
+
+
+def font_px(height: int) -> int:
+    return max(9, round(FONT_FRACTION * height))
+
+
+def band_height(height: int) -> int:
+    """Pixels the caption band takes at the bottom of a frame `height` high."""
+    px = font_px(height)
+    return round(px * (LINES * 1.25 + 0.7))
+
+
+@lru_cache(maxsize=4096)
+def _word_width(word: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> float:
+    return font.getlength(word)
+
+
+def _width(d: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> float:
+    """Width of a line: the sum of its (cached) word widths and spaces; kerning across words is ignored."""
+    words = text.split(" ")
+    return sum(_word_width(x, font) for x in words) + _word_width(" ", font) * (len(words) - 1)
+
+
+def wrap(text: str, width: float, d: ImageDraw.ImageDraw, font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+         lines: int = LINES) -> list[str]:
+    """Words into at most `lines` lines no wider than `width`; the last one ends with '…' if text was left over."""
+    words = " ".join(text.split()).split(" ")
+    out: list[str] = []
+    cur = ""
+    i = 0
+    while i < len(words) and len(out) < lines:
+        cand = f"{cur} {words[i]}".strip()
+        if _width(d, cand, font) <= width or not cur:
+            cur = cand
+            i += 1
+            if _width(d, cur, font) > width:  # one very long word: cut it
+                while cur and _width(d, cur + ELLIPSIS, font) > width:
+                    cur = cur[:-1]
+                out.append(cur + ELLIPSIS)
+                return out
+        else:
+            out.append(cur)
+            cur = ""
+    if cur and len(out) < lines:
+        out.append(cur)
+        cur = ""
+    if i < len(words) or cur:
+        last = out[-1]
+        while last and _width(d, last + ELLIPSIS, font) > width:
+            last = last[:-1].rstrip()
+        out[-1] = last + ELLIPSIS
+    return out
+
+
+def draw_caption(img: Image.Image, text: str) -> Image.Image:
+    """The frame with `text` written in a band at its bottom (unchanged when text is empty)."""
+    text = " ".join(text.split())
+    if not text:
+        return img
+    w, h = img.size
+    d = ImageDraw.Draw(img)
+    px = font_px(h)
+    font = _font(px)
+    band = band_height(h)
+    d.rectangle([0, h - band, w, h], fill=BAND_RGB)
+    lines = wrap(text, w - 2 * px, d, font)
+    y = h - band + round(0.35 * px)
+    for line in lines:
+        d.text(((w - _width(d, line, font)) / 2, y), line, font=font, fill=TEXT_RGB)
+        y += round(1.25 * px)
+    return img

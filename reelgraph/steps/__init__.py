@@ -1,0 +1,1 @@
+"""Plain steps the nodes run outside the Director's tool calls: masters, the score, the voice-over, the reels."""

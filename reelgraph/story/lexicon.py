@@ -1,0 +1,119 @@
+"""Lexical data for reading stories: the committed WordNet extract, the multilingual hand map and lemmatisation.
+
+English lemmas come from WordNet's morphy over the extract (exception lists + detachment rules, whole words,
+never substrings); French, German and Spanish use simplemma's forms pre-extracted at build time (simplemma's full
+dictionaries take seconds to load, so the runtime does not import it). The runtime reads only files under ``data/``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from functools import lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+LANGS = ("en", "fr", "de", "es")
+
+# where WordNet's first sense is not the story sense (a "dragon" is first a fierce person in WordNet)
+EN_OVERRIDES = {
+    "dragon": "a:dragon", "robot": "a:robot", "android": "a:robot", "droid": "a:robot", "cyborg": "a:robot",
+    "monster": "a:creature", "unicorn": "a:creature", "creature": "a:creature", "griffin": "a:creature",
+    "girl": "p:child", "boy": "p:child", "kid": "p:child", "toddler": "p:child", "schoolgirl": "p:child",
+    "schoolboy": "p:child", "teen": "p:teen", "teenager": "p:teen", "grandma": "p:elder", "grandpa": "p:elder",
+    "granny": "p:elder", "puppy": "a:dog", "kitten": "a:cat", "pup": "a:dog", "owl": "a:owl",
+    "townspeople": "g", "villagers": "g", "crowd": "g", "people": "g", "audience": "g", "passengers": "g",
+    "townsfolk": "g", "spectators": "g", "onlookers": "g", "locals": "g", "shoppers": "g", "customers": "g",
+    "guests": "g", "tourists": "g", "commuters": "g", "pedestrians": "g", "mob": "g", "throng": "g", "fans": "g",
+    "diners": "g", "party": "g", "family": "g", "class": "g", "team": "g", "choir": "g", "army": "g",
+    "diner": "l:restaurant", "lighthouse": "l:coast", "boxer": "p", "star": "o", "marathon": "o",
+}
+
+
+@lru_cache(maxsize=1)
+def extract() -> dict:
+    """The committed WordNet/simplemma extract (see build_lexicon.py)."""
+    return json.loads(gzip.decompress((DATA / "lexicon.json.gz").read_bytes()))
+
+
+@lru_cache(maxsize=1)
+def hand() -> dict:
+    """The hand-written multilingual map (foreign nouns, colours, moods, place words)."""
+    return json.loads((DATA / "multilingual.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def frames() -> dict:
+    """Voice-over sentence frames per language."""
+    return json.loads((DATA / "frames.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=4)
+def nouns(lang: str) -> dict[str, str]:
+    """Lower-case noun (lemma) -> category code ('p', 'p:child', 'a:fox', 'l:kitchen', 'g', 'o')."""
+    table: dict[str, str] = {}
+    if lang == "en":
+        # WordNet's group nouns are too broad ("lost", "reunion"): only the listed ones mark a crowd
+        table.update({k: v for k, v in extract()["nouns"].items() if v != "g"})
+        table.update(EN_OVERRIDES)
+    for cat, words in hand()["nouns"].get(lang, {}).items():
+        for w in words:
+            table[w.lower()] = cat
+    return table
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Every single English word WordNet knows (nouns, verbs, adjectives, adverbs)."""
+    ex = extract()
+    return frozenset(ex["words"]) | frozenset(ex["nouns"])
+
+
+@lru_cache(maxsize=1)
+def geo_names() -> frozenset[str]:
+    """Proper names of places (cities, countries, regions) from WordNet."""
+    return frozenset(extract()["geo"])
+
+
+RULES = (("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), ("shes", "sh"), ("men", "man"),
+         ("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", ""), ("er", ""),
+         ("est", ""), ("er", "e"), ("est", "e"))
+
+
+@lru_cache(maxsize=65536)
+def lemma(word: str, lang: str = "en") -> str:
+    """Lower-case lemma of one whole word ('streets' -> 'street', 'trains' -> 'train', 'start' stays 'start').
+
+    English: WordNet's morphy (its exception lists, then its detachment rules, kept only when the result is a
+    WordNet word). French/German/Spanish: simplemma's forms of the words the hand map knows.
+    """
+    low = word.lower()
+    if lang == "en":
+        exc = extract()["exc"]
+        if low in exc:
+            return exc[low]
+        known = english_words()
+        if low in known:
+            return low
+        for suffix, repl in RULES:
+            if low.endswith(suffix) and len(low) > len(suffix) + 1:
+                cand = low[: -len(suffix)] + repl
+                if cand in known:
+                    return cand
+        if low.endswith("ing") and len(low) > 5 and low[-4] == low[-5] and low[:-4] in known:
+            return low[:-4]  # running -> run
+        if low.endswith("ed") and len(low) > 4 and low[-3] == low[-4] and low[:-3] in known:
+            return low[:-3]  # stopped -> stop
+        return low
+    forms = extract()["forms"].get(lang, {})
+    return (forms.get(word) or forms.get(low) or word).lower()
+
+
+def category(word: str, lang: str = "en") -> str | None:
+    """Category code of a noun form, by its whole-word lemma (never a substring)."""
+    table = nouns(lang)
+    low = word.lower()
+    if low in table:
+        return table[low]
+    lem = lemma(word, lang)
+    return table.get(lem)

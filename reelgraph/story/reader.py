@@ -1,0 +1,737 @@
+"""Read a story: language, cast (names, roles, kinds, looks, colours), and its events in order with places and times.
+
+Words are matched as whole tokens by lemma (``lexicon.lemma``), never as substrings: "searches" is not "sea".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from reelgraph.story import lexicon
+
+TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+|[.!?;:,—–\"“”()]")
+ABBREV = {"mr", "mrs", "ms", "dr", "st", "prof", "jr", "sr", "mme", "mlle", "sra", "hr", "fr", "capt", "lt"}
+HONORIFICS = {"mr", "mrs", "ms", "miss", "dr", "sir", "lady", "lord", "captain", "capt", "professor", "prof", "aunt",
+              "uncle", "grandma", "grandpa", "madame", "monsieur", "mme", "m", "mlle", "herr", "frau", "señor",
+              "señora",
+              "don", "doña", "sra", "sgt", "sergeant", "officer", "detective", "inspector", "king", "queen",
+              "prince", "princess", "granny", "saint", "father", "sister", "brother", "coach", "agent", "judge"}
+STREET_WORDS = {"street", "avenue", "road", "lane", "boulevard", "square", "park", "bridge", "station", "tower",
+                "river", "lake", "mountain", "mountains", "island", "city", "bay", "hill", "hills", "market",
+                "rue", "calle", "straße", "strasse", "platz", "plaza", "place", "gasse", "avenida", "church",
+                "cathedral", "castle", "palace", "hotel", "cafe", "café", "restaurant", "school", "university"}
+PLACE_PREPS = {"in", "at", "from", "near", "into", "across", "through", "around", "outside", "inside", "towards",
+               "toward", "de", "à", "en", "aus", "nach", "bei", "im", "am", "zu", "desde", "hacia", "por", "dans"}
+def _words(text: str) -> set[str]:
+    return set(text.split())
+
+
+STOP = {
+    "en": _words(
+        "a an the and or but if then so of to in on at by for with without from into onto over under up down "
+        "out off about after before while when where who whom whose which that this these those it its they "
+        "them their he him his she her hers we us our you your i me my mine one two three four five six seven "
+        "eight nine ten is are was were be been being has have had do does did not no yes as than too very "
+        "just also only even still yet once each every all some any both either neither other another such "
+        "there here now later finally suddenly meanwhile soon together across through around against between "
+        "among until since because though although whilst whenever will would can could shall should may "
+        "might must let lets how what why "
+    ),
+    "fr": _words(
+        "le la les un une des du de d l au aux et ou mais donc or ni car que qui quoi dont où ce cet cette "
+        "ces son sa ses leur leurs mon ma mes ton ta tes il elle ils elles on nous vous je tu lui se ne pas "
+        "plus dans sur sous avec sans pour par en à est sont était être a ont avait puis quand pendant alors "
+        "très tout tous toute toutes petit petite grand grande vieux vieille jeune chaque "
+    ),
+    "de": _words(
+        "der die das den dem des ein eine einen einem einer eines und oder aber denn dass wer was wo wie sein "
+        "seine seinen seinem seiner ihr ihre ihren ihrem ihrer mein meine er sie es wir ihr ich du man nicht "
+        "kein keine in im am an auf unter mit ohne für von vom zu zum zur bei nach aus ist sind war waren hat "
+        "haben dann als während wenn sehr alle jeden jede klein kleine kleinen alte alten junge "
+    ),
+    "es": _words(
+        "el la los las un una unos unas del de al y o pero que quien donde como su sus mi mis tu tus él ella "
+        "ellos ellas nosotros vosotros yo se no en con sin para por sobre bajo es son era eran está están fue "
+        "ha han luego cuando mientras muy todo todos toda todas pequeño pequeña viejo vieja joven cada "
+    ),
+}
+PRONOUNS = {
+    "en": {"he", "she", "him", "her", "his", "hers", "himself", "herself", "they", "them", "their", "it", "its"},
+    "fr": {"il", "elle", "ils", "elles", "lui", "son", "sa", "ses", "leur", "leurs"},
+    "de": {"er", "sie", "ihn", "ihm", "ihr", "ihre", "sein", "seine", "seinen", "ihren"},
+    "es": {"él", "ella", "ellos", "ellas", "le", "lo", "su", "sus"},
+}
+PLURAL_PRONOUNS = {"they", "them", "their", "ils", "elles", "leur", "leurs", "ellos", "ellas", "sie"}
+DETS = {"a", "an", "the", "his", "her", "their", "my", "our", "your", "its", "this", "that", "some", "every", "each",
+        "le", "la", "les", "un", "une", "son", "sa", "ses", "leur", "der", "die", "das", "den", "dem", "ein", "eine",
+        "einen", "einem", "einer", "sein", "seine", "seinen", "ihr", "ihre", "ihren", "el", "los", "las", "una",
+        "su", "sus", "mi", "l", "d", "des", "du", "del", "al", "im", "am", "zum", "zur", "vom", "au", "aux"}
+INDEF = {"a", "an", "un", "une", "ein", "eine", "einen", "einem", "einer", "una", "uno", "another", "some"}
+NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "twin": 2, "twins": 2, "pair": 2, "deux": 2,
+           "trois": 3, "quatre": 4, "zwei": 2, "drei": 3, "vier": 4, "dos": 2, "tres": 3, "cuatro": 4, "2": 2,
+           "3": 3, "4": 4, "5": 5, "6": 6, "both": 2}
+NAMING = {"named", "called", "nommé", "nommée", "appelé", "appelée", "llamado", "llamada", "namens", "genannt"}
+SUBJ_BLOCK = {"i", "you", "he", "she", "it", "we", "they", "to", "will", "would", "can", "could", "must", "should",
+              "shall", "may", "might", "not", "never", "always", "often", "also", "then", "who", "that", "il", "elle",
+              "ils", "er", "sie", "él", "ella", "ellos"}
+SPLITS = re.compile(
+    r";|\s—\s|,\s+and\s+(?!then\s)|,\s*(?:and\s+)?then\s|\s+and\s+then\s|,\s+but\s|\s+but\s|\s+while\s|,\s+when\s|\s+until\s|"
+    r",\s*puis\s|\s+puis\s|\s+mais\s|\s+quand\s|\s+pendant\s+que\s|,\s*dann\s|\s+aber\s|,\s+als\s|\s+während\s|"
+    r",\s*luego\s|\s+luego\s|\s+pero\s|\s+cuando\s|\s+mientras\s", re.IGNORECASE)
+FEATURES = {"beard": "beard", "moustache": "moustache", "mustache": "moustache", "glasses": "glasses",
+            "spectacles": "glasses", "hat": "hat", "cap": "cap", "braid": "braids", "braids": "braids",
+            "ponytail": "ponytail", "scarf": "scarf", "eyepatch": "eyepatch", "apron": "apron", "helmet": "helmet",
+            "bald": "bald", "freckles": "freckles", "scar": "scar", "cane": "cane", "backpack": "backpack",
+            "beret": "beret", "crown": "crown", "cape": "cape", "hood": "hood", "gloves": "gloves", "collar": "collar",
+            "antenna": "antenna", "wings": "wings", "horns": "horns", "tail": "tail", "bun": "bun", "mask": "mask",
+            "lunettes": "glasses", "barbe": "beard", "chapeau": "hat", "Brille": "glasses", "Bart": "beard",
+            "Hut": "hat", "gafas": "glasses", "barba": "beard", "sombrero": "hat", "tablier": "apron"}
+WEAR = {"coat", "jacket", "dress", "shirt", "sweater", "jumper", "hoodie", "raincoat", "oilskin", "robe", "uniform",
+        "suit", "cardigan", "shawl", "cloak", "overalls", "apron", "trousers", "jeans", "skirt", "boots", "scarf",
+        "hat", "vest", "blouse", "tunic", "armour", "armor", "gloves", "manteau", "veste", "pull", "Mantel",
+        "Jacke", "Kleid", "abrigo", "chaqueta", "vestido", "gi", "shorts"}
+SLOT1 = {"trousers", "pants", "jeans", "skirt", "boots", "shoes", "legs", "markings", "spots", "stripes", "shorts",
+         "paws", "socks"}
+SLOT2 = {"hair", "beard", "braids", "ponytail", "hat", "cap", "scarf", "eyes", "mane", "feathers", "bun", "beret"}
+AGE_WORDS = {"old": "elder", "elderly": "elder", "aged": "elder", "ancient": "elder", "retired": "elder",
+             "little": "child", "teenage": "teen", "young": "", "vieux": "elder",
+             "vieille": "elder",
+             "alte": "elder", "alter": "elder", "alten": "elder", "viejo": "elder", "vieja": "elder",
+             "anciano": "elder"}
+BUILD_WORDS = {"tall": "tall", "lanky": "tall", "short": "short", "tiny": "short", "small": "short", "broad": "broad",
+               "burly": "broad", "stocky": "broad", "muscular": "broad", "big": "broad", "huge": "broad",
+               "hulking": "broad", "slight": "slight", "thin": "slight", "skinny": "slight", "slender": "slight",
+               "wiry": "slight", "petite": "slight", "grand": "tall", "grande": "tall", "petit": "short"}
+TIME_WORDS = {"dawn": "dawn", "sunrise": "dawn", "daybreak": "dawn", "aube": "dawn", "amanecer": "dawn",
+              "morning": "day", "noon": "day", "midday": "day", "afternoon": "day", "matin": "day", "morgen": "day",
+              "mañana": "day", "sunset": "golden", "sundown": "golden", "dusk": "dusk", "evening": "dusk",
+              "twilight": "dusk", "soir": "dusk", "abend": "dusk", "crépuscule": "dusk", "atardecer": "golden",
+              "tarde": "dusk", "night": "night", "midnight": "night", "nighttime": "night", "nuit": "night",
+              "nacht": "night", "noche": "night", "tonight": "night"}
+WEATHER_WORDS = {"rain": "rain", "rainy": "rain", "drizzle": "rain", "downpour": "rain", "pluie": "rain",
+                 "pleuvoir": "rain", "regen": "rain", "lluvia": "rain", "llover": "rain", "snow": "snow",
+                 "snowy": "snow", "snowfall": "snow", "blizzard": "snow", "neige": "snow", "schnee": "snow",
+                 "nieve": "snow", "fog": "fog", "foggy": "fog", "mist": "fog", "misty": "fog", "brouillard": "fog",
+                 "nebel": "fog", "niebla": "fog", "storm": "storm", "stormy": "storm", "thunder": "storm",
+                 "thunderstorm": "storm", "lightning": "storm", "tempest": "storm", "orage": "storm",
+                 "tempête": "storm", "sturm": "storm", "gewitter": "storm", "tormenta": "storm", "wind": "wind",
+                 "windy": "wind", "gale": "wind", "vent": "wind", "viento": "wind", "sunny": "clear"}
+SEASON_WORDS = {"spring": "spring", "springtime": "spring", "summer": "summer", "autumn": "autumn", "fall": "autumn",
+                "winter": "winter", "printemps": "spring", "été": "summer", "automne": "autumn", "hiver": "winter",
+                "frühling": "spring", "sommer": "summer", "herbst": "autumn", "primavera": "spring",
+                "verano": "summer", "otoño": "autumn", "invierno": "winter"}
+PASSING = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?) later\b|\bnext (?:morning|day|night|year)\b|"
+                     r"\bfollowing (?:morning|day|year)\b|\blendemain\b|\bans plus tard\b|\bjahre später\b|"
+                     r"\bam nächsten\b|\baños después\b|\bal día siguiente\b|\beventually\b", re.IGNORECASE)
+CONTINUE = re.compile(r"\b(?:keeps?|kept|continues?|continued|still|goes on|went on|on and on|carries on)\b",
+                      re.IGNORECASE)
+EMOTION = {"cry", "weep", "sob", "tear", "smile", "laugh", "grin", "fear", "afraid", "scared", "terrified", "panic",
+           "nervous", "shock", "gasp", "scream", "hug", "kiss", "embrace", "proud", "joy", "happy", "sad", "angry",
+           "rage", "pleurer", "sourire", "rire", "weinen", "lächeln", "lachen", "llorar", "sonreír", "reír", "tremble",
+           "blush", "frown", "relieved", "heartbroken", "grief", "delighted", "beam", "nod", "shiver", "realise",
+           "realize", "stare", "freeze", "sigh"}
+MEET = {"meet", "talk", "speak", "say", "ask", "tell", "argue", "whisper", "greet", "teach", "show", "explain",
+        "answer", "reply", "shout", "call", "thank", "promise", "confess", "rencontrer", "parler", "dire",
+        "treffen", "sprechen", "sagen", "encontrar", "hablar", "decir", "agree", "introduce", "join"}
+LOOK = {"look", "watch", "see", "stare", "gaze", "read", "study", "examine", "notice", "spot", "regarder",
+        "schauen", "mirar", "observe", "inspect", "peer"}
+TRAVEL = {"run", "race", "chase", "walk", "travel", "drive", "ride", "fly", "sail", "flee", "escape", "cross",
+          "climb", "wander", "hurry", "rush", "follow", "jog", "sprint", "courir", "marcher", "laufen", "rennen",
+          "gehen", "correr", "caminar", "swim", "march", "dash", "leave", "arrive", "head", "return", "search",
+          "hunt", "train"}
+RISE = {"climb", "rise", "jump", "soar", "lift", "fly", "reach", "grow", "ascend", "stand"}
+FALL = {"fall", "drop", "sink", "collapse", "dive", "slip", "kneel", "sit", "bow"}
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
+    text = re.sub(r"<[^>]{0,200}>", " ", text)  # markup
+    text = "".join(ch if (ch.isprintable() or ch in "\n\t") else " " for ch in text)
+    return text
+
+
+@dataclass
+class Tok:
+    text: str
+    low: str
+    lem: str
+    cat: str | None
+    start: int
+    end: int
+
+
+@dataclass
+class Member:
+    """One cast member as read from the story."""
+
+    name: str
+    role: str
+    kind: str = "person"
+    age: str = "adult"
+    build: str = "average"
+    named: bool = False
+    mentions: int = 0
+    subject: int = 0
+    first: int = 0
+    look: list[str] = field(default_factory=list)
+    wardrobe: list[str] = field(default_factory=list)
+    features: list[str] = field(default_factory=list)
+    colours: dict[int, str] = field(default_factory=dict)
+    aliases: set[str] = field(default_factory=set)
+    key: str = ""
+
+
+@dataclass
+class Event:
+    """One event of the story: a clause with who, where and when."""
+
+    text: str
+    members: list[int]
+    place: str | None
+    place_words: str
+    new_place: bool
+    time_of_day: str | None = None
+    weather: str | None = None
+    season: str | None = None
+    crowd: bool = False
+    emotion: bool = False
+    meet: bool = False
+    look: bool = False
+    travel: bool = False
+    rise: bool = False
+    fall: bool = False
+    passing: bool = False
+    goes_on: bool = False
+    objects: list[str] = field(default_factory=list)
+    paragraph: int = 0
+    lemmas: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Story:
+    """What the reader understood."""
+
+    lang: str
+    cast: list[Member]
+    events: list[Event]
+    first_sentence: str
+    lemmas: list[str]
+
+
+def detect_language(text: str) -> str:
+    """The prompt's language among en/fr/de/es, by counting function words (ties go to English)."""
+    words = re.findall(r"[^\W\d_]+", text[:4000].lower())
+    scores = {lang: sum(1 for w in words if w in STOP[lang]) for lang in lexicon.LANGS}
+    # words shared by the lists count less: only the best score wins when it clearly leads
+    best = max(scores, key=lambda k: (scores[k], k == "en"))
+    return best if scores[best] > scores["en"] * 1.15 or best == "en" else "en"
+
+
+def _tokens(sentence: str, base: int, lang: str) -> list[Tok]:
+    out = []
+    for m in TOKEN.finditer(sentence):
+        t = m.group(0).replace("’", "'")
+        if lang == "en" and re.search(r"'s$", t, re.IGNORECASE):
+            t = t[:-2]
+        shown = t
+        if lang in {"fr", "es"} and re.match(r"^(?:[ldjnsmtc]|qu)'", t, re.IGNORECASE):
+            t = t.split("'", 1)[1] or t  # "l'aube": look up "aube", show "l'aube"
+        low = t.lower()
+        lem = lexicon.lemma(t, lang) if t[0].isalpha() else low
+        cat = lexicon.category(t, lang) if t[0].isalpha() else None
+        out.append(Tok(shown if shown != t else t, low, lem, cat, base + m.start(), base + m.end()))
+    return out
+
+
+def _sentences(text: str) -> list[tuple[int, int, str]]:
+    """(paragraph, offset, sentence): split on . ! ? not after an abbreviation, and on blank lines."""
+    out = []
+    pos = 0
+    for p, para in enumerate(re.split(r"\n\s*\n", text)):
+        start = 0
+        for m in re.finditer(r"[.!?]+(?=\s|$)|\n", para):
+            before = re.search(r"([^\W\d_]+)$", para[start:m.start()])
+            if m.group(0) == "." and before and before.group(1).lower() in ABBREV:
+                continue
+            if m.group(0) == "." and before and len(before.group(1)) == 1 and before.group(1).isupper():
+                continue
+            chunk = para[start:m.end()].strip()
+            if chunk:
+                out.append((p, pos + start, chunk))
+            start = m.end()
+        chunk = para[start:].strip()
+        if chunk:
+            out.append((p, pos + start, chunk))
+        pos += len(para) + 2
+    return out
+
+
+LOWER_SEEN: set[str] = set()
+
+
+def _is_name_token(tok: Tok, prev: Tok | None, lang: str, sentence_start: bool) -> bool:
+    t = tok.text
+    if not t[0].isupper() or not t[0].isalpha() or len(t) > 30:
+        return False
+    if t.isupper() and len(t) > 3:  # SHOUTED words are not names
+        return False
+    if tok.low in STOP[lang] or tok.low in STOP["en"] and lang == "en":
+        return False
+    if t in lexicon.geo_names() or tok.low in STREET_WORDS:
+        return False
+    if lang == "de":
+        return not (prev and prev.low in DETS | PLACE_PREPS) and tok.cat is None
+    if tok.cat is not None and tok.low not in HONORIFICS and (
+            sentence_start or tok.low in LOWER_SEEN or not tok.cat.startswith(("p", "a", "o"))):
+        return False
+    if sentence_start or (prev and prev.text in {'"', "“", "(", ":"}):
+        return tok.low not in lexicon.english_words() and tok.lem not in lexicon.english_words()
+    return True
+
+
+class Reader:
+    """Reads one prompt into a Story."""
+
+    def __init__(self, text: str) -> None:
+        self.text = _norm(text)[:32_000]
+        self.lang = detect_language(self.text)
+        self.cast: list[Member] = []
+        self.last: list[int] = []
+
+    # -- cast ------------------------------------------------------------------------------------------------
+    def _find_name(self, name: str) -> int | None:
+        key = name.lower()
+        for i, m in enumerate(self.cast):
+            if key in m.aliases:
+                return i
+        return None
+
+    def _add(self, member: Member) -> int:
+        member.key = member.name.lower()
+        member.aliases.add(member.key)
+        self.cast.append(member)
+        return len(self.cast) - 1
+
+    def _describe(self, idx: int, toks: list[Tok], lo: int, hi: int) -> None:
+        """Adjectives before a mention (toks[lo:i]) and 'in/with/wearing ...' after it (from hi)."""
+        m = self.cast[idx]
+        pre = [t for t in toks[lo:hi] if t.text[0].isalpha() and t.low not in DETS and t.low not in NUMBERS]
+        for t in pre:
+            if t.low in AGE_WORDS and AGE_WORDS[t.low] and m.kind == "person" and m.age == "adult":
+                m.age = AGE_WORDS[t.low]
+            if t.low in BUILD_WORDS:
+                m.build = BUILD_WORDS[t.low]
+            if t.low in lexicon.hand()["colours"]:
+                m.colours.setdefault(0, lexicon.hand()["colours"][t.low])
+            if t.cat is None and t.low not in STOP.get(self.lang, set()) and t.text not in m.look:
+                m.look.append(t.text)
+        # trailing description: "in a yellow oilskin coat", "with a grey beard", "wearing ..."
+        j = hi + 1
+        while j < len(toks) and toks[j].low in {"in", "with", "wearing", "en", "avec", "mit", "im", "con"}:
+            k = j + 1
+            phrase: list[Tok] = []
+            while k < len(toks) and toks[k].text[0].isalpha() and len(phrase) < 6:
+                if toks[k].low in {"and", "et", "und", "y"} and k + 1 < len(toks) and toks[k + 1].low in DETS | {
+                        "a", "an"} | set(lexicon.hand()["colours"]):
+                    phrase.append(toks[k])
+                    k += 1
+                    continue
+                if toks[k].low in SUBJ_BLOCK or (phrase and toks[k].cat in {"p"} | {None} and toks[k].low in {
+                        "and", "who", "that"}):
+                    break
+                phrase.append(toks[k])
+                if toks[k].low in WEAR or toks[k].low in FEATURES or toks[k].text in FEATURES:
+                    if k + 1 < len(toks) and toks[k + 1].low in {"and", "et", "und", "y"}:
+                        k += 1
+                        continue
+                    break
+                k += 1
+            words = [t for t in phrase if t.low not in DETS]
+            has_wear = any(t.low in WEAR or t.low in FEATURES or t.text in FEATURES for t in words)
+            if has_wear or words and any(t.low in lexicon.hand()["colours"] for t in words):
+                self._wear(m, words)
+            else:
+                break
+            j = k + 1
+        self._wear(m, [t for t in pre], wardrobe=False)
+
+    def _wear(self, m: Member, words: list[Tok], wardrobe: bool = True) -> None:
+        colours = lexicon.hand()["colours"]
+        for i, t in enumerate(words):
+            feat = FEATURES.get(t.low) or FEATURES.get(t.text)
+            if feat and feat not in m.features and len(m.features) < 8:
+                m.features.append(feat)
+            if t.low in colours:
+                nxt = next((w.low for w in words[i + 1:] if w.low not in colours), "")
+                slot = 1 if nxt in SLOT1 else 2 if nxt in SLOT2 else 0
+                if slot == 0 and nxt in {"eye"} | {"one"}:
+                    continue
+                m.colours.setdefault(slot, colours[t.low])
+        if wardrobe:
+            phrase = " ".join(t.text for t in words if t.low not in {"and", "et", "und", "y"})
+            if phrase and phrase not in m.wardrobe:
+                m.wardrobe.append(phrase)
+        one_eye = any(t.low == "one" for t in words) and any(t.low in {"eye", "eyed"} for t in words)
+        if one_eye and "one eye" not in m.features:
+            m.features.append("one eye")
+
+    def _mention_role(self, toks: list[Tok], i: int, sent_no: int) -> list[int]:
+        """A person/animal noun at toks[i]; returns the cast indices it names (may create members)."""
+        t = toks[i]
+        cat = t.cat or ""
+        kind = cat.split(":", 1)[1] if cat.startswith("a:") else "person"
+        age = cat.split(":", 1)[1] if cat.startswith("p:") else "adult"
+        role = t.lem if self.lang == "en" else t.low
+        # the determiner / numeral / adjectives before the noun
+        lo = i
+        while lo > 0 and toks[lo - 1].text[0].isalpha() and toks[lo - 1].cat is None and \
+                toks[lo - 1].low not in STOP.get(self.lang, set()) - DETS - set(NUMBERS) and i - lo < 4:
+            lo -= 1
+        while lo > 0 and toks[lo - 1].low in DETS | set(NUMBERS) | set(lexicon.hand()["colours"]) and i - lo < 5:
+            lo -= 1
+        det = next((x.low for x in toks[lo:i] if x.low in DETS | INDEF), "")
+        count = next((NUMBERS[x.low] for x in toks[lo:i] if x.low in NUMBERS), 0)
+        plural = t.low != t.lem and t.low.endswith("s") and self.lang == "en"
+        # apposition: "her dog Biscuit", "a fox named Rusty", "Chef Marco"
+        j = i + 1
+        if j < len(toks) and toks[j].low in NAMING:
+            j += 1
+        if j < len(toks) and toks[j].text in self.names_here:
+            idx = self._find_name(self.names_here[toks[j].text]) if self.names_here[toks[j].text] else None
+            if idx is not None:
+                m = self.cast[idx]
+                if not m.role:
+                    m.role = role
+                if m.kind == "person" and kind != "person":
+                    m.kind = kind
+                if m.age == "adult" and age != "adult":
+                    m.age = age
+                self._describe(idx, toks, lo, i)
+                self.skip.add(j)
+                return [idx]
+        if count >= 2 or (plural and kind != "person" and det not in {"the"}):
+            n = min(count or 2, 6)
+            made = []
+            existing = [k for k, m in enumerate(self.cast) if m.role == role and not m.named]
+            if len(existing) >= n and det in {"the", "both", ""} | {"les", "die", "los", "las"}:
+                return existing[:n]
+            for _ in range(n):
+                k = self._add(Member(name=role.capitalize(), role=role, kind=kind, age=age, first=sent_no))
+                made.append(k)
+                self._describe(k, toks, lo, i)
+            return made
+        if plural and kind == "person":
+            self.crowd_here = True
+            return []
+        if det not in INDEF:
+            same = [k for k, m in enumerate(self.cast) if m.role == role]
+            if same:
+                return [same[-1]]
+        elif det in INDEF:
+            same = [k for k, m in enumerate(self.cast) if m.role == role and m.first == sent_no]
+            if same:
+                return [same[-1]]
+        k = self._add(Member(name=role.capitalize(), role=role, kind=kind, age=age, first=sent_no))
+        self._describe(k, toks, lo, i)
+        return [k]
+
+    def _names_in(self, toks: list[Tok]) -> dict[str, str | None]:
+        """Name tokens of a sentence -> full name (None for words that are names of places)."""
+        found: dict[str, str | None] = {}
+        i = 0
+        while i < len(toks):
+            t = toks[i]
+            prev = toks[i - 1] if i else None
+            if t.low in HONORIFICS and t.text[0].isupper() and i + 1 < len(toks):
+                k = i + 1
+                if toks[k].text == ".":
+                    k += 1
+                if k < len(toks) and toks[k].text[:1].isupper() and toks[k].text[0].isalpha() and \
+                        toks[k].low not in STOP.get(self.lang, set()):
+                    ends = k
+                    while ends + 1 < len(toks) and toks[ends + 1].text[:1].isupper() and \
+                            _is_name_token(toks[ends + 1], toks[ends], self.lang, False):
+                        ends += 1
+                    surname = " ".join(x.text for x in toks[k:ends + 1])
+                    if t.cat and t.cat.startswith(("p", "a")) and t.low not in {"mr", "mrs", "ms", "miss", "dr"}:
+                        # "Chef Marco": a role word before a name is the role, not part of the name
+                        found[toks[k].text] = surname
+                        self.title_roles[surname] = t.low
+                    else:
+                        title = t.text + ("." if k == i + 2 else "")
+                        full = f"{title} {surname}"
+                        for x in toks[k:ends + 1]:
+                            found[x.text] = full
+                        found[t.text] = full
+                        self.title_at.add(i)
+                    i = ends + 1
+                    continue
+            if _is_name_token(t, prev, self.lang, i == 0 or (prev is not None and prev.text in '."“')):
+                k = i
+                while k + 1 < len(toks) and toks[k + 1].text[:1].isupper() and \
+                        _is_name_token(toks[k + 1], toks[k], self.lang, False):
+                    k += 1
+                nxt = toks[k + 1] if k + 1 < len(toks) else None
+                full = " ".join(x.text for x in toks[i:k + 1])
+                if nxt and nxt.low in STREET_WORDS and nxt.text[0].isupper():
+                    found[t.text] = None
+                    i = k + 2
+                    continue
+                for x in toks[i:k + 1]:
+                    found[x.text] = full
+                i = k + 1
+                continue
+            i += 1
+        return found
+
+    # -- events ----------------------------------------------------------------------------------------------
+    def read(self) -> Story:
+        sents = _sentences(self.text)
+        LOWER_SEEN.clear()
+        LOWER_SEEN.update(re.findall(r"\b[a-zà-ÿ][\w'-]*", self.text))
+        lang = self.lang
+        toks_by_sent = [(p, off, s, _tokens(s, off, lang)) for p, off, s in sents[:600]]
+        # pass 1: names, and how they are used (a place name is only ever after a place preposition)
+        self.title_roles: dict[str, str] = {}
+        self.title_at: set[int] = set()
+        all_names: dict[str, list[tuple[int, int]]] = {}
+        name_maps = []
+        for si, (_, _, _, toks) in enumerate(toks_by_sent):
+            self.title_at = set()
+            found = self._names_in(toks)
+            name_maps.append(found)
+            for ti, t in enumerate(toks):
+                if found.get(t.text):
+                    all_names.setdefault(found[t.text], []).append((si, ti))
+        place_only = set()
+        for full, occ in all_names.items():
+            preps = [toks_by_sent[si][3][ti - 1].low if ti else "" for si, ti in occ]
+            first_tok = [toks_by_sent[si][3][ti].text for si, ti in occ]
+            if all(p in PLACE_PREPS for p in preps) and not any(f.startswith(full.split()[0]) and full in
+                                                                 self.title_roles for f in first_tok):
+                place_only.add(full)
+        # merge short forms into long names ("Mei-Lin" -> "Mei-Lin Chen", "Hale" -> "Mr. Hale")
+        canon: dict[str, str] = {}
+        fulls = sorted(all_names, key=lambda n: -len(n.split()))
+        for full in fulls:
+            parts = full.replace(".", "").split()
+            target = full
+            for other in fulls:
+                if other != full and len(other.split()) > len(parts) and set(parts) <= set(
+                        other.replace(".", "").split()):
+                    target = canon.get(other, other)
+                    break
+            canon[full] = target
+        events: list[Event] = []
+        place: str | None = None
+        place_words = ""
+        all_lemmas: list[str] = []
+        tod = weather = season = None
+        for si, (para, _off, sent, toks) in enumerate(toks_by_sent):
+            found = name_maps[si]
+            self.names_here = {k: (canon.get(v, v) if v else None) for k, v in found.items()
+                               if v is None or v not in place_only}
+            # make named members first so appositions attach
+            for t in toks:
+                full = self.names_here.get(t.text)
+                if full and self._find_name(full) is None:
+                    role = self.title_roles.get(full, "")
+                    k = self._add(Member(name=full, role=role, named=True, first=si))
+                    for part in full.replace(".", " ").split():
+                        if part.lower() not in HONORIFICS and len(part) > 1:
+                            self.cast[k].aliases.add(part.lower())
+                    for short, tgt in canon.items():
+                        if tgt == full:
+                            self.cast[k].aliases.add(short.lower())
+                    if role:
+                        cat = lexicon.category(role, lang) or ""
+                        if cat.startswith("a:"):
+                            self.cast[k].kind = cat[2:]
+            for clause in self._clauses(sent, toks):
+                ev = self._event(clause, si, para)
+                if ev.place and ev.place != place:
+                    ev.new_place = True
+                    place, place_words = ev.place, ev.place_words
+                else:
+                    ev.place, ev.place_words = place, ev.place_words or place_words
+                tod = ev.time_of_day or tod
+                weather = ev.weather or weather
+                season = ev.season or season
+                ev.time_of_day, ev.weather, ev.season = tod, weather, season
+                all_lemmas.extend(ev.lemmas)
+                if len(ev.lemmas) >= 1:
+                    events.append(ev)
+        first = sents[0][2] if sents else self.text[:200]
+        return Story(lang, self.cast, events, first, all_lemmas)
+
+    def _clauses(self, sent: str, toks: list[Tok]) -> list[list[Tok]]:
+        if len(toks) < 6:
+            return [toks]
+        base = toks[0].start
+        cuts = [m.start() + base for m in SPLITS.finditer(sent)]
+        # ", trains for the marathon": a comma before a verb in -s starts a new action
+        for k in range(len(toks) - 2):
+            a, b, c = toks[k], toks[k + 1], toks[k + 2]
+            if a.text == "," and b.text.islower() and b.low != b.lem and b.low.endswith("s") and \
+                    c.low in DETS | PLACE_PREPS | {"for", "to", "with", "on", "up", "down"}:
+                cuts.append(a.start)
+        cuts.sort()
+        groups: list[list[Tok]] = [[]]
+        ci = 0
+        for t in toks:
+            while ci < len(cuts) and t.start > cuts[ci]:
+                ci += 1
+                groups.append([])
+            groups[-1].append(t)
+        out: list[list[Tok]] = []
+        for g in groups:
+            words = [t for t in g if t.text[0].isalnum()]
+            if out and len(words) < 3:
+                out[-1].extend(g)
+            else:
+                out.append(g)
+        if len(out) > 1 and len([t for t in out[0] if t.text[0].isalnum()]) < 3:
+            out[1] = out[0] + out[1]
+            out.pop(0)
+        return out
+
+    def _event(self, toks: list[Tok], si: int, para: int) -> Event:
+        lang = self.lang
+        members: list[int] = []
+        self.skip: set[int] = set()
+        self.crowd_here = False
+        place = None
+        place_words = ""
+        place_prep = False
+        objects: list[str] = []
+        subject_done = False
+        for i, t in enumerate(toks):
+            if i in self.skip or not t.text[0].isalpha():
+                continue
+            prev = toks[i - 1] if i else None
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if lang == "en" and t.cat and t.low != t.lem and t.low.endswith("s") and t.text.islower() and \
+                    (prev is None or (prev.low not in DETS | set(NUMBERS) | PLACE_PREPS | {"of", "and", "or"}
+                                      and prev.cat is None and not prev.low.endswith(("y", "ful", "ed")))) and \
+                    nxt is not None and nxt.low in DETS | PLACE_PREPS | {"for", "to", "with", "on", "up", "down"}:
+                continue  # "trains for", "searches the": an -s verb, not a plural noun
+            full = self.names_here.get(t.text)
+            if full:
+                idx = self._find_name(full)
+                if idx is not None and idx not in members:
+                    members.append(idx)
+                    self.cast[idx].mentions += 1
+                    if not subject_done:
+                        self.cast[idx].subject += 1
+                    # "Biscuit, her dog," / "Marco, a chef,"
+                    if i + 3 < len(toks) and toks[i + 1].text == ",":
+                        k = i + 2
+                        while k < len(toks) and k < i + 6 and toks[k].cat is None and toks[k].text[0].isalpha():
+                            k += 1
+                        if k < len(toks) and (toks[k].cat or "").startswith(("p", "a")) and \
+                                toks[k].low == toks[k].lem and not self.cast[idx].role:
+                            cat = toks[k].cat or ""
+                            self.cast[idx].role = toks[k].lem
+                            if cat.startswith("a:"):
+                                self.cast[idx].kind = cat[2:]
+                            elif cat.startswith("p:"):
+                                self.cast[idx].age = cat[2:]
+                            self._describe(idx, toks, i + 2, k)
+                            self.skip.add(k)
+                    self._describe(idx, toks, i, i)
+                subject_done = True
+                continue
+            if full is None and t.text in self.names_here:
+                continue
+            cat = t.cat or ""
+            if cat.startswith(("p", "a")) and len(self.cast) < 12:
+                if prev and lang == "en" and (prev.low in SUBJ_BLOCK or prev.text in self.names_here or (
+                        prev.cat or "").startswith(("p", "a"))) and prev.low not in DETS and \
+                        (t.low != t.lem or prev.low in {"to", "will", "can", "must", "would", "could"}):
+                    continue  # "she trains", "Marco teaches", "to cook": a verb
+                for idx in self._mention_role(toks, i, si):
+                    if idx not in members:
+                        members.append(idx)
+                        self.cast[idx].mentions += 1
+                        if not subject_done:
+                            self.cast[idx].subject += 1
+                subject_done = True
+                continue
+            if cat == "g":
+                self.crowd_here = True
+                continue
+            if cat.startswith("l:") and t.low != t.lem and lang == "en" and \
+                    lexicon.extract()["nouns"].get(t.lem, "").startswith("p"):
+                self.crowd_here = True  # "diners": people, though "a diner" is a place
+                continue
+            if cat.startswith("l:"):
+                if prev and lang == "en" and (prev.low in SUBJ_BLOCK or prev.text in self.names_here or (
+                        prev.cat or "").startswith(("p", "a"))) and t.low != t.lem and not t.low.endswith("ies"):
+                    continue  # "she trains", "Marco searches": verbs
+                has_prep = any(x.low in PLACE_PREPS for x in toks[max(0, i - 4):i])
+                if place is None or (place == "city_street" and cat[2:] != "city_street") or (
+                        has_prep and not place_prep):
+                    place = cat[2:]
+                    place_prep = has_prep
+                    lo = i
+                    while lo > 0 and toks[lo - 1].text[0].isalpha() and (toks[lo - 1].cat is None or (
+                            toks[lo - 1].cat or "").startswith("l:")) and toks[lo - 1].low not in SUBJ_BLOCK and \
+                            toks[lo - 1].low not in PLACE_PREPS and i - lo < 4:
+                        lo -= 1
+                        if toks[lo].low in DETS:
+                            break
+                    hi = i
+                    while hi + 1 < len(toks) and (toks[hi + 1].cat or "").startswith("l:") and hi - i < 2:
+                        hi += 1
+                    if hi > i:
+                        place = (toks[hi].cat or "l:" + place)[2:]
+                    place_words = " ".join(x.text for x in toks[lo:hi + 1])
+                continue
+            if cat == "o" and len(objects) < 3 and t.low == t.lem and (prev is None or prev.low in DETS) and \
+                    t.lem not in WEAR and t.lem not in FEATURES:
+                objects.append(t.text)
+            if lang in PRONOUNS and t.low in PRONOUNS[lang] and self.last:
+                if t.low in PLURAL_PRONOUNS and lang != "de":
+                    for idx in self.last:
+                        if idx not in members:
+                            members.append(idx)
+                elif not members or t.low in {"he", "she", "il", "elle", "er", "él", "ella"}:
+                    idx = self.last[0]
+                    if idx not in members and (t.low not in {"her", "his", "its", "son", "sa", "ses", "su", "sus"}
+                                               or not members):
+                        members.append(idx)
+                subject_done = True
+        if not members and self.last and toks and toks[0].text[:1].islower():
+            members = [self.last[0]]  # ", trains for the marathon": the same subject goes on
+        if members:
+            self.last = members[:]
+        lems = [t.lem for t in toks if t.text[0].isalpha()]
+        lemset = set(lems)
+        low_words = {t.low for t in toks}
+        text = " ".join(t.text for t in toks)
+        text = re.sub(r"\s+([,.;:!?)”])", r"\1", text)
+        text = re.sub(r"([(“])\s+", r"\1", text).strip(" ,;:—–")
+        ev = Event(text=text, members=members, place=place, place_words=place_words, new_place=False,
+                   paragraph=para, lemmas=lems, crowd=self.crowd_here, objects=objects)
+        ev.time_of_day = next((TIME_WORDS[w] for w in low_words if w in TIME_WORDS), None)
+        ev.weather = next((WEATHER_WORDS[w] for w in lems if w in WEATHER_WORDS), None)
+        for i, t in enumerate(toks):
+            if t.low in SEASON_WORDS and (t.low != "fall" or (i and toks[i - 1].low in {"the", "in", "of"})) and \
+                    (t.low != "spring" or (i and toks[i - 1].low in DETS | {"in", "of", "early", "late"})):
+                ev.season = SEASON_WORDS[t.low]
+        ev.emotion = bool(lemset & EMOTION)
+        ev.meet = bool(lemset & MEET) and len(members) >= 2
+        ev.look = bool(lemset & LOOK)
+        ev.travel = bool(lemset & TRAVEL)
+        ev.rise = bool(lemset & RISE)
+        ev.fall = bool(lemset & FALL)
+        ev.passing = bool(PASSING.search(text))
+        ev.goes_on = bool(CONTINUE.search(text))
+        return ev
+
+
+def read_story(text: str) -> Story:
+    """Read a prompt into its language, cast and events."""
+    return Reader(text).read()
