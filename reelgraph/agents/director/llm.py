@@ -25,6 +25,7 @@ from reelgraph.agents.llm.served import ServedAgent
 from reelgraph.agents.llm.structured import Invalid, ask_with_repair, invoke_structured, render, reply_text
 from reelgraph.errors import ReelgraphError
 from reelgraph.schema import ReelRequest, Script, VoiceLine, clean_text
+from reelgraph.schema.places import PLACES
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class LLMDirector(ServedAgent):
 
     def script_messages(self, request: ReelRequest) -> list[BaseMessage]:
         values = {"shots": request.shots, "seconds": f"{request.shot_seconds:g}",
-                  "languages": ", ".join(request.languages), "prompt": request.prompt}
+                  "languages": ", ".join(request.languages), "prompt": request.prompt, "places": ", ".join(PLACES)}
         return [SystemMessage(render("director.md", "script-system", **values)),
                 HumanMessage(render("director.md", "script-user", **values))]
 
