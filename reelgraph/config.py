@@ -34,7 +34,7 @@ class AgentConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["template", "heuristic", "llm", "vlm", "replay"]
+    kind: Literal["offline", "template", "heuristic", "llm", "vlm", "replay"]
     base_url: str | None = None
     model: str | None = None
     api_key: str = "EMPTY"
@@ -76,7 +76,7 @@ class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = "animatic"
-    director: AgentConfig = Field(default_factory=lambda: AgentConfig(kind="template"))
+    director: AgentConfig = Field(default_factory=lambda: AgentConfig(kind="offline"))
     critic: AgentConfig = Field(default_factory=lambda: AgentConfig(kind="heuristic"))
     image: BackendConfig = Field(default_factory=BackendConfig)
     video: BackendConfig = Field(default_factory=BackendConfig)

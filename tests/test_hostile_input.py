@@ -14,7 +14,7 @@ from langgraph.prebuilt import ToolNode
 from pydantic import ValidationError
 from reel_helpers import cli, subtitle_texts
 
-from reelgraph.agents.director.template import write_script
+from reelgraph.agents.director.offline import write_script
 from reelgraph.errors import ArtifactError, UsageError
 from reelgraph.media.ffmpeg import encode_frames, ffmpeg_exe
 from reelgraph.media.mix import write_srt

@@ -84,7 +84,8 @@ def critic(state: ReelState, config: RunnableConfig) -> Command[Literal["direct"
             clip=ctx.folder.path(take.clip.path), shot=shot, width=state.width, height=state.height,
             keyframe=ctx.folder.path(take.keyframe.path) if take.keyframe else None,
             masters={slug: ctx.folder.path(a.path) for slug, a in state.masters.items()},
-            previous_last_frame=prev)
+            previous_last_frame=prev, names={c.slug: c.name for c in script_of(state).characters},
+            kinds={c.slug: c.kind for c in script_of(state).characters})
         take.verdict = make_critic(ctx.profile).judge(review)
         ctx.folder.write_json(f"shots/shot{state.shot:02d}/take{state.attempt}_verdict.json",
                                  take.verdict.model_dump())

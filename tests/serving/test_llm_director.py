@@ -14,7 +14,7 @@ from reelgraph.agents.critic.heuristic import HeuristicCritic
 from reelgraph.agents.director import llm as llm_director
 from reelgraph.agents.director.brief import ShotBrief
 from reelgraph.agents.director.llm import LLMDirector, script_schema
-from reelgraph.agents.director.template import write_script
+from reelgraph.agents.director.offline import write_script
 from reelgraph.config import AgentConfig
 from reelgraph.errors import ReelgraphError
 from reelgraph.run import lifecycle as runner

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reelgraph.agents.director.template import write_script
+from reelgraph.agents.director.offline import write_script
 from reelgraph.hitl.fork import archive_reels, continuous_chain, drop_if_unchanged, free_attempt
 from reelgraph.hitl.interrupts import (
     ScriptEditError,

@@ -349,7 +349,7 @@ def test_planner_replans_when_the_second_pipeline_joins() -> None:
 def test_graph_renders_a_reel_with_the_diffusers_backends(flux_folder: Path, wan_folder: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from reelgraph import build_graph
-    from reelgraph.agents.director import template as template_director
+    from reelgraph.agents.director import offline as template_director
     from reelgraph.state import ReelState
 
     real = template_director.write_script

@@ -24,6 +24,8 @@ class TakeReview:
     keyframe: Path | None = None
     masters: dict[str, Path] = field(default_factory=dict)
     previous_last_frame: np.ndarray | None = None
+    names: dict[str, str] = field(default_factory=dict)  # character slug -> name, for the verdict's reasons
+    kinds: dict[str, str] = field(default_factory=dict)  # character slug -> kind (person, dog, robot...)
 
 
 class Critic(Protocol):

@@ -29,7 +29,7 @@ _made: dict[str, Director] = {}
 
 
 def make_director(profile: Profile) -> Director:
-    """The Director the profile names (the offline template, an LLM behind an OpenAI-compatible server, or a
+    """The Director the profile names (the offline story reader, an LLM behind an OpenAI-compatible server, or a
     recorded conversation), made once per process and profile: clients and recordings are reused across steps."""
     key = profile.director.model_dump_json()
     if key not in _made:
@@ -39,10 +39,10 @@ def make_director(profile: Profile) -> Director:
 
 def _new_director(profile: Profile) -> Director:
     kind = profile.director.kind
-    if kind == "template":
-        from reelgraph.agents.director.template import TemplateDirector
+    if kind in ("offline", "template"):  # 'template': the name of the offline Director in earlier profiles
+        from reelgraph.agents.director.offline import OfflineDirector
 
-        return TemplateDirector(profile.director)
+        return OfflineDirector(profile.director)
     if kind == "llm":
         from reelgraph.agents.director.llm import LLMDirector
 
@@ -51,4 +51,4 @@ def _new_director(profile: Profile) -> Director:
         from reelgraph.agents.director.replay import ReplayDirector
 
         return ReplayDirector(profile.director)
-    raise UsageError(f"director kind {kind!r} is not a Director (use 'template', 'llm' or 'replay')")
+    raise UsageError(f"director kind {kind!r} is not a Director (use 'offline', 'llm' or 'replay')")

@@ -33,7 +33,8 @@ MASTER_BG: tuple[RGB, RGB] = ((214, 214, 218), (172, 172, 180))
 
 
 def _meter(img: Image.Image, lighting: str, exposure: float) -> Image.Image:
-    """Meter 'darkness' down to near-black and lift murky frames to a floor, then apply the gain 2**EV (clipped)."""
+    """Meter 'darkness' down to near-black and lift murky frames to a floor, then apply the gain 2**EV; a pixel pushed
+    past white keeps its hue (its channels are scaled together), as a camera's highlight roll-off would."""
     gain = 2.0 ** max(-3.0, min(3.0, float(exposure)))
     luma = float(np.asarray(img.reduce(4).convert("L"), dtype=np.float32).mean())
     if lighting == "darkness":
@@ -42,8 +43,10 @@ def _meter(img: Image.Image, lighting: str, exposure: float) -> Image.Image:
         gain *= min(3.0, MIN_LUMA / max(luma, 1.0))
     if abs(gain - 1.0) < 1e-6:
         return img
-    lut = [min(255, round(i * gain)) for i in range(256)]
-    return img.point(lut * 3)
+    rgb = np.asarray(img, dtype=np.float32) * gain
+    peak = rgb.max(-1, keepdims=True)
+    rgb *= np.where(peak > 255.0, 255.0 / np.maximum(peak, 1.0), 1.0)
+    return Image.fromarray(np.round(rgb).astype(np.uint8))
 
 
 def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
