@@ -9,11 +9,14 @@ from __future__ import annotations
 import fnmatch
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reelgraph.errors import UsageError
+from reelgraph.languages import check_language
+from reelgraph.schema.places import PLACES
+from reelgraph.schema.script import CharacterKind
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 
@@ -52,6 +55,70 @@ class Expect(BaseModel):
     absent: list[str] = Field(default_factory=list, description="paths that must not exist after the run")
 
 
+class CastRole(BaseModel):
+    """An unnamed character, known by what the story calls them: one of these words must be in its name or role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: list[str] = Field(min_length=1)
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _listed(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+class Fidelity(BaseModel):
+    """What a faithful film of the story must hold (measured by `reelgraph.evals.fidelity`, gated by the gate).
+
+    `cast`: names that must be character names (case/accent-insensitive, titles ignored: "Mr. Hale" = "Hale"), or
+    roles of unnamed characters. `also`: names or roles the script may cast without being wrong (minor characters).
+    `kinds`: {kind: exact count} or kinds that must be present. `place`: acceptable keys of PLACES for the story's
+    main place; `places`: other places the story visits (counted in the shot-level share). `not_cast`: words that must
+    not name or describe a character; `not_places`: keys no shot may be set in. `language`: the prompt's language
+    (default: the request's first).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    cast: list[str | CastRole] = Field(default_factory=list)
+    also: list[str] = Field(default_factory=list)
+    cast_size: int | tuple[int, int] | None = None
+    kinds: dict[str, int] | list[str] | None = None
+    place: list[str] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list)
+    not_cast: list[str] = Field(default_factory=list)
+    not_places: list[str] = Field(default_factory=list)
+    language: str | None = None
+
+    @field_validator("place", "places", "not_places")
+    @classmethod
+    def _known_places(cls, v: list[str]) -> list[str]:
+        unknown = [k for k in v if k not in PLACES]
+        if unknown:
+            raise ValueError(f"unknown place keys {unknown}")
+        return v
+
+    @field_validator("kinds")
+    @classmethod
+    def _known_kinds(cls, v: dict[str, int] | list[str] | None) -> dict[str, int] | list[str] | None:
+        unknown = [k for k in (v or []) if k not in get_args(CharacterKind)]
+        if unknown:
+            raise ValueError(f"unknown character kinds {unknown}")
+        return v
+
+    @field_validator("language")
+    @classmethod
+    def _lang(cls, v: str | None) -> str | None:
+        return check_language(v) if v is not None else None
+
+    @model_validator(mode="after")
+    def _sizes(self) -> Fidelity:
+        if isinstance(self.cast_size, tuple) and not 1 <= self.cast_size[0] <= self.cast_size[1]:
+            raise ValueError(f"cast_size range {list(self.cast_size)} is empty")
+        return self
+
+
 class Case(BaseModel):
     """One stored prompt with its request fields and expectations."""
 
@@ -63,6 +130,7 @@ class Case(BaseModel):
     request: dict[str, Any]
     prompt_from: PromptFrom | None = None
     expect: Expect = Field(default_factory=Expect)
+    fidelity: Fidelity | None = Field(default=None, description="what a film faithful to the story must hold")
     timeout_s: float = Field(default=900.0, gt=0)
     source: str = Field(default="", exclude=True)
 
@@ -73,6 +141,13 @@ class Case(BaseModel):
         if "prompt" not in self.request:
             raise ValueError(f"case {self.id}: request has no prompt (and no prompt_from)")
         return self
+
+    @property
+    def prompt_language(self) -> str:
+        """The language the prompt is written in: the fidelity block's, else the request's first."""
+        if self.fidelity is not None and self.fidelity.language:
+            return self.fidelity.language
+        return check_language((self.request.get("languages") or ["en"])[0])
 
     def request_fields(self, overrides: dict[str, Any] | None = None, seed: int | None = None) -> dict[str, Any]:
         """The request as sent: the stored fields, then the run's overrides and seed."""

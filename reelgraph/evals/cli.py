@@ -41,12 +41,18 @@ def _print(doc: dict[str, Any], folder: Path) -> None:
                       str(m.get("attempts_mean", "-")), str(m.get("first_pass_rate", "-")), str(m.get("wall_s", "-")),
                       "; ".join(bad)[:80])
     console.print(table)
+    fid = doc.get("fidelity") or {}
+    if fid.get("cases"):
+        figs = ", ".join(f"{k} {v}" for k, v in fid["figures"].items())
+        console.print(f"fidelity over {fid['measured']}/{fid['cases']} annotated cases: {figs}")
     gate = doc.get("gate")
     if gate:
         word = "[green]passed[/]" if gate["passed"] else "[bold red]FAILED[/]"
         console.print(f"regression gate: {word} ({gate['checked']} values checked)")
         for r in gate["regressions"]:
             console.print(f"  {r['case']}: {r['metric']} {r['baseline']} -> {r['value']} (allowed {r['limit']})")
+        for r in gate.get("targets_missed", []):
+            console.print(f"  target missed: {r['case']} {r['metric']} {r['value']} (wanted {r['limit']})")
     console.print(f"report: {folder / 'report.html'}\nmetrics: {folder / 'metrics.json'}")
 
 

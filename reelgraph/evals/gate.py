@@ -42,8 +42,6 @@ def _t(better: str, abs_: float = 0.0, rel: float = 0.0) -> Tolerance:
 DEFAULT_TOLERANCES: dict[str, Tolerance] = {
     "score_mean": _t("higher", 0.5),
     "score_min": _t("higher", 1.0),
-    "first_pass_rate": _t("higher", 0.15),
-    "attempts_mean": _t("lower", 0.5),
     "identity_distance_max": _t("lower", 0.15),
     "identity_distance_mean": _t("lower", 0.1),
     "flicker_max": _t("lower", 1.0),
@@ -62,8 +60,21 @@ DEFAULT_TOLERANCES: dict[str, Tolerance] = {
     "peak_rss_mb": _t("lower", 64.0, 0.5),
     "checkpoint_count": _t("lower", 2, 0.25),
     "checkpoint_bytes": _t("lower", 0, 0.5),
+    "cast_recall": _t("higher", 0.01),
+    "cast_precision": _t("higher", 0.01),
+    "place_accuracy": _t("higher", 0.0),
+    "place_shot_share": _t("higher", 0.1),
+    "coverage": _t("higher", 0.05),
+    "distinct_lines": _t("higher", 0.0),
+    "final_pass_rate": _t("higher", 0.15),
+    "constraints": _t("higher", 0.0),
 }
-"""Timing and memory move with the machine, so their room is wide; quality and sync measures are tight."""
+"""Timing and memory move with the machine, so their room is wide; quality, sync and fidelity measures are tight."""
+
+NOT_REGRESSIONS = frozenset({"first_pass_rate", "attempts_mean"})
+"""Never gated against a baseline, even one that lists them: a critic that says no more often lowers the first-pass
+rate and raises the takes per shot on purpose. What matters, the share of shots that pass after revision, is
+`final_pass_rate` (gated per case above and by its target in `reelgraph.evals.fidelity.TARGETS`)."""
 
 
 def make_baseline(doc: dict[str, Any], tolerances: dict[str, Tolerance] | None = None) -> dict[str, Any]:
@@ -108,7 +119,7 @@ def compare(doc: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
                                 "limit": "passed"})
         metrics = case.get("metrics") or {}
         for key, bval in base["metrics"].items():
-            if key not in tol:
+            if key not in tol or key in NOT_REGRESSIONS:
                 continue
             checked += 1
             value = metrics.get(key)
@@ -120,3 +131,22 @@ def compare(doc: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
     return {"passed": not regressions, "checked": checked, "regressions": regressions,
             "skipped": sorted(set(baseline["cases"]) - set(ran)), "new": sorted(set(ran) - set(baseline["cases"])),
             "profile_matches": baseline.get("profile") == doc["profile"]}
+
+
+def target_misses(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The overall fidelity figures below their targets (over the run's cases with a fidelity block)."""
+    from reelgraph.evals.fidelity import overall
+
+    over = doc.get("fidelity") or overall(doc["cases"])
+    misses = [{"case": "(fidelity)", "metric": k, "baseline": None, "value": t["value"], "limit": f">= {t['target']}"}
+              for k, t in over["targets"].items() if not t["ok"]]
+    misses += [{"case": cid, "metric": "fidelity", "baseline": None, "value": None, "limit": "measured"}
+               for cid in over.get("unmeasured", [])]
+    return misses
+
+
+def check(doc: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
+    """The whole gate: `compare` against the baseline, and the fidelity targets; passed when both hold."""
+    out = compare(doc, baseline)
+    misses = target_misses(doc)
+    return {**out, "passed": out["passed"] and not misses, "targets_missed": misses}

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reelgraph.errors import UsageError
+from reelgraph.evals import fidelity
 from reelgraph.evals.cases import Case, load_cases, select
 from reelgraph.evals.checks import check_case, files_under, snapshot_absent
 from reelgraph.evals.worker import CONTACT, RESULT
@@ -139,15 +140,30 @@ def run_case(case: Case, home: Path, job: dict[str, Any], timeout: float) -> dic
     status = "passed" if ok else ("failed" if result["status"] in ("finished", "refused") else result["status"])
     root = home.parents[1]
     prompt = job["request"]["prompt"]
-    return {"id": case.id, "tags": case.tags, "note": case.note, "source": case.source, "status": status,
-            "run_status": result["status"], "error": result.get("error"), "traceback": result.get("traceback"),
-            "log": result.get("log"), "checks": checks, "director": result.get("director"),
-            "request": {k: v for k, v in job["request"].items() if k != "prompt"},
-            "prompt_chars": len(prompt), "prompt_head": prompt[:200],
-            "home": home.relative_to(root).as_posix(), "run_dir": Path(job["run_dir"]).relative_to(root).as_posix(),
-            "process": proc, **{k: result.get(k) for k in ("metrics", "shots", "characters", "languages", "title",
-                                                           "planned_s")},
-            "stage_seconds": (result.get("metrics") or {}).get("stage_seconds") or result.get("stage_seconds")}
+    row = {"id": case.id, "tags": case.tags, "note": case.note, "source": case.source, "status": status,
+          "run_status": result["status"], "error": result.get("error"), "traceback": result.get("traceback"),
+          "log": result.get("log"), "checks": checks, "director": result.get("director"),
+          "request": {k: v for k, v in job["request"].items() if k != "prompt"},
+          "prompt_chars": len(prompt), "prompt_head": prompt[:200],
+          "home": home.relative_to(root).as_posix(), "run_dir": Path(job["run_dir"]).relative_to(root).as_posix(),
+          "process": proc, **{k: result.get(k) for k in ("metrics", "shots", "characters", "languages", "title",
+                                                         "planned_s")},
+          "stage_seconds": (result.get("metrics") or {}).get("stage_seconds") or result.get("stage_seconds")}
+    row["fidelity"] = _fidelity(case, Path(job["run_dir"]), prompt, result)
+    if row.get("metrics"):
+        row["metrics"].update({k: row["fidelity"].get(k) for k in fidelity.CASE_METRICS})
+    return row
+
+
+def _fidelity(case: Case, run: Path, prompt: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The case's fidelity figures from its run folder (see reelgraph.evals.fidelity); a measuring error is noted."""
+    lang = case.prompt_language
+    if result["status"] != "finished":
+        return fidelity.unmeasured(case.fidelity, lang)
+    try:
+        return fidelity.measure(run, prompt, case.fidelity, lang)
+    except Exception as e:  # a broken run folder is a finding, not a crash of the eval
+        return {**fidelity.unmeasured(case.fidelity, lang), "error": f"{type(e).__name__}: {e}"}
 
 
 def _job(case: Case, opts: EvalOptions, home: Path, profile: str) -> dict[str, Any]:
@@ -210,9 +226,9 @@ def run_eval(opts: EvalOptions) -> tuple[dict[str, Any], Path, int]:
         "profile": opts.profile if opts.profile == "animatic" else Path(opts.profile).stem, "profile_ref": profile,
         "replay": opts.replay, "jobs": opts.jobs, "seed": opts.seed, "overrides": opts.overrides,
         "wall_s": round(time.perf_counter() - start, 3), "python": sys.version.split()[0], "cpus": os.cpu_count(),
-        "summary": summarize(rows), "stray_files": stray, "cases": rows}
+        "summary": summarize(rows), "fidelity": fidelity.overall(rows), "stray_files": stray, "cases": rows}
     if baseline is not None:
-        doc["gate"] = {"baseline": str(opts.baseline), **gate.compare(doc, baseline)}
+        doc["gate"] = {"baseline": str(opts.baseline), **gate.check(doc, baseline)}
     if opts.write_baseline:
         opts.write_baseline.parent.mkdir(parents=True, exist_ok=True)
         opts.write_baseline.write_text(json.dumps(gate.make_baseline(doc), indent=1) + "\n", encoding="utf-8")

@@ -78,7 +78,50 @@ def summary_section(doc: dict[str, Any]) -> str:
             html += _table(["case", "metric", "baseline", "now", "allowed"], [
                 [_cell(r["case"], False), _cell(r["metric"], False), _cell(r["baseline"]), _cell(r["value"]),
                  _cell(r["limit"], False)] for r in gate["regressions"]])
+        if gate.get("targets_missed"):
+            html += "<p>fidelity targets missed:</p>" + _table(["case", "figure", "now", "wanted"], [
+                [_cell(r["case"], False), _cell(r["metric"], False), _cell(r["value"]), _cell(r["limit"], False)]
+                for r in gate["targets_missed"]])
     return html
+
+
+FIDELITY_COLUMNS = [("cast_recall", "cast recall"), ("cast_precision", "cast precision"),
+                    ("place_accuracy", "place"), ("place_shot_share", "place shots"), ("coverage", "coverage"),
+                    ("distinct_lines", "distinct lines"), ("first_pass_rate", "1st pass"),
+                    ("final_pass_rate", "final pass"), ("attempts_mean", "takes"), ("constraints", "constraints")]
+
+
+def _ok_cell(ok: bool | None) -> str:
+    if ok is None:
+        return "<td>–</td>"
+    return '<td><span class="passed">ok</span></td>' if ok else '<td><span class="failed">missed</span></td>'
+
+
+def fidelity_section(doc: dict[str, Any]) -> str:
+    """Fidelity to the story: the overall figures against their targets, then one row per case."""
+    over = doc.get("fidelity") or {}
+    rows = [r for r in doc["cases"] if r.get("fidelity")]
+    if not rows:
+        return ""
+    targets = over.get("targets", {})
+    html = (f"<h2>Fidelity to the story</h2><p>{over.get('measured', 0)} of {over.get('cases', 0)} annotated cases "
+            f"measured{'; not measured: ' + esc(', '.join(over['unmeasured'])) if over.get('unmeasured') else ''}</p>")
+    html += _table(["figure", "overall", "target", ""], [
+        [_cell(label, False), _cell(over.get("figures", {}).get(key)), _cell(targets.get(key, {}).get("target")),
+         _ok_cell(targets[key]["ok"] if key in targets else None)] for key, label in FIDELITY_COLUMNS])
+    body = []
+    for r in rows:
+        f = r["fidelity"]
+        place = f"{f.get('place_main') or '–'} (wanted {', '.join(f.get('place_wanted') or []) or '–'})"
+        missed = [f"{k}: {c['detail']}" for k, c in (f.get("checks") or {}).items() if not c["ok"]]
+        notes = "; ".join(
+            ([f"missing cast: {', '.join(f['cast_missing'])}"] if f.get("cast_missing") else [])
+            + ([f"invented: {', '.join(f['cast_invented'])}"] if f.get("cast_invented") else [])
+            + missed + ([f"repeated: {' | '.join(f['repeated_lines'][:3])}"] if f.get("repeated_lines") else [])
+            + ([f"error: {f['error']}"] if f.get("error") else []) + ([] if f["measured"] else ["not measured"]))
+        body.append([_cell(r["id"], False), _cell(f.get("language"), False),
+                     *[_cell(f.get(k)) for k, _ in FIDELITY_COLUMNS], _cell(place, False), _cell(notes, False)])
+    return html + _table(["case", "lang", *[label for _, label in FIDELITY_COLUMNS], "main place", "notes"], body)
 
 
 def _case_row(row: dict[str, Any], folder: Path) -> list[str]:
@@ -143,7 +186,7 @@ def build_report(doc: dict[str, Any], folder: Path) -> str:
     title = f"reelgraph eval {doc['stamp']} ({doc['profile']}{', replay' if doc.get('replay') else ''})"
     return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{esc(title)}</title><style>{CSS}</style>"
             f"</head><body><h1>{esc(title)}</h1>{summary_section(doc)}<h2>Plots</h2><div class=\"plots\">{plots}"
-            f"</div><h2>Cases</h2>{table}" + (f"<h2>Failures</h2>{failures}" if failures else "")
+            f"</div><h2>Cases</h2>{table}{fidelity_section(doc)}" + (f"<h2>Failures</h2>{failures}" if failures else "")
             + f"<h2>Per shot</h2>{details}</body></html>")
 
 
