@@ -4,7 +4,9 @@ Needs: Debian's ``wordnet-base`` (``apt-get install wordnet-base``: /usr/share/w
 
     python -m reelgraph.story.build_lexicon
 
-The extract holds, for single-word English noun lemmas, what their first senses are: a person (with an age where
+The extract holds, for single-word English noun lemmas, what their first senses are (proper-name instances skipped;
+a word mostly used as an adjective/verb/adverb by WordNet's sense counts gets none; a figurative person sense just
+ahead of an animal one gives the animal): a person (with an age where
 WordNet's hypernyms say child/teen/elder), an animal (with the renderer's kind), a place (with a PLACES key found via
 hypernyms), a group of people, or an artifact; the set of English words WordNet knows (to tell names from words);
 WordNet's morphological exceptions; and, for French, German and Spanish, simplemma's inflected forms of the lemmas
@@ -127,12 +129,14 @@ def build() -> dict:
     geo: set[str] = set()
     for pos in "nvasr":
         for lemma in wn.all_lemma_names(pos):
-            if (lemma.isalpha() or lemma.replace("-", "").isalpha()) and lemma.islower():
-                words.add(lemma)
+            if (lemma.isalpha() or lemma.replace("-", "").isalpha()) and lemma.islower() and (
+                    pos != "n" or any(not s.instance_hypernyms() for s in wn.synsets(lemma, "n"))):
+                words.add(lemma)  # a lemma that is only a proper name ("lucas", "dana") is no common word
     for lemma in wn.all_lemma_names("n"):
         if not (lemma.replace("-", "").isalpha()):
             continue
-        synsets = wn.synsets(lemma, "n")
+        # proper names (WordNet's instances: "Grey" the statesman) are not what a lower-case word means
+        synsets = [s for s in wn.synsets(lemma, "n") if not s.instance_hypernyms()]
         if lemma[0].isupper() or not lemma.islower():
             continue
         # the first sense decides; a second sense may make a place ("woods") when the first is a material
@@ -140,6 +144,16 @@ def build() -> dict:
         if cat is None and len(synsets) > 1 and synsets[0].lexname() in {"noun.substance", "noun.act"}:
             c2 = _category(synsets[1])
             cat = c2 if c2 and c2.startswith("l:") else None
+        # "whale", "vixen": a figurative person sense first, the animal close behind: the animal is meant
+        if cat and cat.startswith("p") and any(s.lexname() == "noun.animal" for s in synsets[1:3]):
+            cat = _category(next(s for s in synsets[1:3] if s.lexname() == "noun.animal"))
+        # a word mostly used as an adjective, verb or adverb ("grey", "have", "same", "dry") is no person/animal
+        if cat and cat[0] in "pag":
+            n_count = sum(x.count() for s in synsets for x in s.lemmas() if x.name().lower() == lemma)
+            other = sum(x.count() for pos in "vasr" for s in wn.synsets(lemma, pos) for x in s.lemmas()
+                        if x.name().lower() == lemma)
+            if other > 3 * (n_count + 1):
+                cat = None
         if cat:
             nouns[lemma] = cat
     # proper place names (cities, countries, regions) so they are not taken for people
@@ -154,7 +168,12 @@ def build() -> dict:
             parts = line.split()
             if len(parts) >= 2 and parts[0].isalpha():
                 exc[parts[0]] = parts[1]
+    # words that are only nouns (no verb/adjective/adverb sense): "skeleton", "door"; a person or animal noun just
+    # before one of these is its modifier ("dinosaur skeleton", "fish shop"), not a character
+    only_nouns = {w for w in wn.all_lemma_names("n") if w.isalpha() and w.islower() and w in words
+                  and not any(wn.synsets(w, pos) for pos in "vasr")}
     return {"nouns": nouns, "words": sorted(words - set(nouns)), "geo": sorted(geo), "exc": exc,
+            "only_nouns": sorted(only_nouns),
             "forms": _forms()}
 
 

@@ -70,6 +70,12 @@ def english_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def only_nouns() -> frozenset[str]:
+    """English words WordNet knows only as nouns ("skeleton", "door"): never verbs or adjectives."""
+    return frozenset(extract().get("only_nouns", ()))
+
+
+@lru_cache(maxsize=1)
 def geo_names() -> frozenset[str]:
     """Proper names of places (cities, countries, regions) from WordNet."""
     return frozenset(extract()["geo"])
@@ -116,4 +122,11 @@ def category(word: str, lang: str = "en") -> str | None:
     if low in table:
         return table[low]
     lem = lemma(word, lang)
-    return table.get(lem)
+    if lem in table or lang != "de" or len(low) < 7:
+        return table.get(lem)
+    # German compounds: "Hauptbahnhof" is a "Bahnhof", "Holzwerkstatt" a "Werkstatt" (longest known tail)
+    for k in range(3, len(low) - 3):
+        tail = table.get(low[k:]) or table.get(lemma(low[k:], lang))
+        if tail:
+            return tail
+    return None

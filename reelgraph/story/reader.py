@@ -28,6 +28,57 @@ def _words(text: str) -> set[str]:
     return set(text.split())
 
 
+# days and months: capitalised, never characters
+CALENDAR = _words(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
+    "september october november december lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars "
+    "avril mai juin juillet août septembre octobre novembre décembre montag dienstag mittwoch donnerstag freitag "
+    "samstag sonntag januar februar märz juni juli oktober dezember lunes martes miércoles jueves viernes sábado "
+    "domingo enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre "
+    "christmas easter")
+# titles and role words that say a character is a woman or a man (a German role in -in is a woman's)
+FEMALE = _words(
+    "mrs ms miss madam madame mme mlle frau fräulein señora señorita sra srta doña dame lady queen princess "
+    "duchess countess empress aunt auntie grandma granny grandmother nan nana gran mother mum mom mommy mummy "
+    "mama sister daughter granddaughter niece wife bride widow girl woman lady schoolgirl girlfriend actress "
+    "waitress hostess heroine stewardess nun witch goddess vixen mare hen cow ewe doe sow "
+    "femme fille mère grand-mère sœur soeur tante épouse reine dame voisine amie petite-fille "
+    "mutter oma großmutter schwester tochter tante königin mädchen enkelin "
+    "mujer niña chica madre abuela hermana hija tía esposa reina señora vecina amiga nieta doctora")
+MALE = _words(
+    "mr sir lord monsieur herr señor sr don king prince duke count emperor uncle grandpa grandad granddad "
+    "grandfather father dad daddy papa brother son grandson nephew husband groom widower boy man gentleman "
+    "schoolboy boyfriend actor waiter host hero steward monk wizard god stallion rooster bull ram buck boar "
+    "homme garçon père grand-père frère oncle mari roi voisin ami petit-fils fils "
+    "mann junge vater opa großvater bruder sohn onkel könig enkel "
+    "hombre niño chico padre abuelo hermano hijo tío esposo marido rey vecino amigo nieto")
+FEMALE_PRON = {"she", "her", "hers", "herself", "elle", "ella", "sie", "ihr", "ihre", "ihren", "ihrem", "ihrer"}
+MALE_PRON = {"he", "him", "his", "himself", "il", "lui", "él", "er", "ihn", "ihm", "sein", "seine", "seinen",
+             "seinem", "seiner"}
+POSSESSIVE_PRON = {"her", "his", "its", "their", "son", "sa", "ses", "leur", "leurs", "su", "sus", "ihr", "ihre",
+                   "ihren", "ihrem", "ihrer", "sein", "seine", "seinen", "seinem", "seiner"}
+OBJECT_PRON = {"him", "them", "lui", "eux", "ihn", "ihm", "ihnen", "le", "les"}
+INDEF_PERSONS = _words("nobody somebody everybody anybody someone everyone anyone no-one")
+INDEF_THINGS = INDEF_PERSONS | _words("something anything everything nothing")  # never a name, never a cast member
+NOT_AFTER_POSS = _words("again back away up down off out home too now then there here today tonight tomorrow "
+                        "yesterday later once twice goodbye hello anyway instead first")
+TOGETHER = {"together", "both", "ensemble", "zusammen", "juntos", "juntas"}
+# a character only remembered, dead or far away: "his late grandmother", "misses her brother", "a photo of her father"
+ABSENT_BEFORE = {"late", "dead", "deceased", "departed", "feu", "feue", "défunt", "défunte", "verstorbene",
+                 "verstorbenen", "verstorbener", "difunto", "difunta", "fallecido", "fallecida"}
+ABSENT_VERBS = {"miss", "remember", "mourn", "recall", "phone", "telephone", "text", "email", "dream", "bury",
+                "regretter", "vermissen", "extrañar", "echar"}
+ABSENT_NOUNS = {"photo", "photograph", "picture", "portrait", "memory", "grave", "tomb", "ghost", "letter", "story",
+                "stories", "name", "photos", "pictures", "memories", "statue", "painting"}
+ABSENT_AFTER = re.compile(r"^,?\s*(?:who|which|that)\s+(?:had\s+)?(?:died|passed|is\s+gone|was\s+killed|"
+                          r"is\s+dead|has\s+died|lies\s+buried)\b", re.IGNORECASE)
+COUNTING = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+            "seventeen eighteen nineteen twenty")
+NUMBER_WORDS = {w: i for i, w in enumerate(COUNTING.split())} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+                                                                 "seventy": 70, "eighty": 80, "ninety": 90}
+GERMAN_NOUN_ENDS = ("ung", "heit", "keit", "schaft", "tion", "tät", "chen", "lein", "ismus", "nis", "erin", "ium")
+
+
 STOP = {
     "en": _words(
         "a an the and or but if then so of to in on at by for with without from into onto over under up down "
@@ -49,12 +100,14 @@ STOP = {
         "der die das den dem des ein eine einen einem einer eines und oder aber denn dass wer was wo wie sein "
         "seine seinen seinem seiner ihr ihre ihren ihrem ihrer mein meine er sie es wir ihr ich du man nicht "
         "kein keine in im am an auf unter mit ohne für von vom zu zum zur bei nach aus ist sind war waren hat "
-        "haben dann als während wenn sehr alle jeden jede klein kleine kleinen alte alten junge "
+        "haben dann als während wenn sehr alle jeden jede klein kleine kleinen alte alten junge dieser dieses "
+        "diese diesen diesem jedes jedem jeder heute "
     ),
     "es": _words(
         "el la los las un una unos unas del de al y o pero que quien donde como su sus mi mis tu tus él ella "
         "ellos ellas nosotros vosotros yo se no en con sin para por sobre bajo es son era eran está están fue "
-        "ha han luego cuando mientras muy todo todos toda todas pequeño pequeña viejo vieja joven cada "
+        "ha han luego cuando mientras muy todo todos toda todas pequeño pequeña viejo vieja joven cada este esta "
+        "estos estas ese esa esos esas aquel aquella hoy "
     ),
 }
 PRONOUNS = {
@@ -69,7 +122,8 @@ DETS = {"a", "an", "the", "his", "her", "their", "my", "our", "your", "its", "th
         "einen", "einem", "einer", "sein", "seine", "seinen", "ihr", "ihre", "ihren", "el", "los", "las", "una",
         "su", "sus", "mi", "l", "d", "des", "du", "del", "al", "im", "am", "zum", "zur", "vom", "au", "aux"}
 INDEF = {"a", "an", "un", "une", "ein", "eine", "einen", "einem", "einer", "una", "uno", "another", "some"}
-NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "twin": 2, "twins": 2, "pair": 2, "deux": 2,
+NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+           "twin": 2, "twins": 2, "pair": 2, "deux": 2,
            "trois": 3, "quatre": 4, "zwei": 2, "drei": 3, "vier": 4, "dos": 2, "tres": 3, "cuatro": 4, "2": 2,
            "3": 3, "4": 4, "5": 5, "6": 6, "both": 2}
 NAMING = {"named", "called", "nommé", "nommée", "appelé", "appelée", "llamado", "llamada", "namens", "genannt"}
@@ -96,7 +150,9 @@ SLOT1 = {"trousers", "pants", "jeans", "skirt", "boots", "shoes", "legs", "marki
          "paws", "socks"}
 SLOT2 = {"hair", "beard", "braids", "ponytail", "hat", "cap", "scarf", "eyes", "mane", "feathers", "bun", "beret"}
 AGE_WORDS = {"old": "elder", "elderly": "elder", "aged": "elder", "ancient": "elder", "retired": "elder",
-             "little": "child", "teenage": "teen", "young": "", "vieux": "elder",
+             "grey-haired": "elder", "white-haired": "elder", "wrinkled": "elder", "baby": "child",
+             "infant": "child", "toddler": "child", "adolescent": "teen", "teenaged": "teen",
+             "little": "child", "teenage": "teen", "young": "", "vieux": "elder", "petite": "child",
              "vieille": "elder",
              "alte": "elder", "alter": "elder", "alten": "elder", "viejo": "elder", "vieja": "elder",
              "anciano": "elder"}
@@ -160,6 +216,7 @@ class Tok:
     cat: str | None
     start: int
     end: int
+    poss: bool = False  # "farmer's": an owner, not someone in the scene
 
 
 @dataclass
@@ -181,6 +238,8 @@ class Member:
     colours: dict[int, str] = field(default_factory=dict)
     aliases: set[str] = field(default_factory=set)
     key: str = ""
+    gender: str = ""  # "f", "m" or unknown
+    doing: str = ""  # what the story first has them do ("runs a tiny repair shop")
 
 
 @dataclass
@@ -205,6 +264,7 @@ class Event:
     passing: bool = False
     goes_on: bool = False
     objects: list[str] = field(default_factory=list)
+    place_prep: bool = False  # the place came after a place preposition ("in the cave", not "the water is low")
     paragraph: int = 0
     lemmas: list[str] = field(default_factory=list)
 
@@ -229,19 +289,76 @@ def detect_language(text: str) -> str:
     return best if scores[best] > scores["en"] * 1.15 or best == "en" else "en"
 
 
+TITLE_WORDS = {"mr", "mrs", "ms", "miss", "dr", "mme", "mlle", "herr", "frau", "señor", "señora", "sra", "don", "doña",
+               "sir", "lady", "madame", "monsieur", "grandma", "grandpa", "granny", "aunt", "uncle", "prof",
+               "professor", "captain", "nurse", "chef", "dame", "st"}
+
+
+def _caseless(text: str) -> bool:
+    """All lower case or ALL CAPS: capitals say nothing about names."""
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 8:
+        return False
+    upper = sum(c.isupper() for c in letters)
+    return upper == 0 or upper / len(letters) > 0.8
+
+
+def _truecase(text: str, lang: str) -> str:
+    """Give caseless text ordinary capitals: sentence starts, "I", titles and names.
+
+    A name is a word after a title or a naming word ("mr penhaligon", "a girl called saoirse"), or (English) a word
+    that is no English word at all ("noor", "priya") or a word followed by ", the/a <role>" ("joy, the new temp").
+    """
+    low = text.lower()
+    words = list(re.finditer(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", low))
+    caps: set[int] = set()
+    stop = set().union(*STOP.values())
+    known = lexicon.english_words() if lang == "en" else frozenset()
+    for k, m in enumerate(words):
+        w = re.sub(r"['’]s$", "", m.group(0))
+        prev = words[k - 1].group(0) if k else ""
+        between = low[words[k - 1].end():m.start()] if k else ""
+        nxt = low[m.end():m.end() + 40]
+        if w in stop or w in CALENDAR or len(w) < 2:
+            continue
+        after_title = prev in TITLE_WORDS and between.strip(" .") == ""
+        after_naming = prev in NAMING and between.strip() == ""
+        unknown = lang == "en" and len(w) > 2 and w not in known and lexicon.lemma(w) not in known and \
+            "-" not in w and lexicon.category(w) is None
+        appos = re.match(r",\s+(?:the|a|an|our|his|her|their)\s+(?:\w+\s+){0,2}(\w+)", nxt)
+        role = bool(appos) and (lexicon.category(appos.group(1), lang) or "").startswith(("p", "a"))
+        # "his grandson milo": a noun-only word right after a person noun is that person's name
+        after_role = k > 1 and between.strip() == "" and (lexicon.category(prev, lang) or "").startswith(
+            ("p", "a")) and words[k - 2].group(0) in DETS and w in lexicon.only_nouns()
+        if after_title or after_naming or unknown or role or after_role:
+            caps.add(k)
+            if after_title:
+                caps.add(k - 1)
+    named = {re.sub(r"['’]s$", "", words[k].group(0)) for k in caps if words[k].group(0) not in TITLE_WORDS}
+    caps |= {k for k, m in enumerate(words) if re.sub(r"['’]s$", "", m.group(0)) in named}  # the name everywhere
+    out = list(low)
+    for k in caps:
+        out[words[k].start()] = out[words[k].start()].upper()
+    text = "".join(out)
+    text = re.sub(r"(^|[.!?]\s+|\n\s*)([^\W\d_])", lambda m: m.group(1) + m.group(2).upper(), text)
+    return re.sub(r"\bi\b", "I", text)
+
+
 def _tokens(sentence: str, base: int, lang: str) -> list[Tok]:
     out = []
     for m in TOKEN.finditer(sentence):
         t = m.group(0).replace("’", "'")
+        poss = False
         if lang == "en" and re.search(r"'s$", t, re.IGNORECASE):
             t = t[:-2]
+            poss = True
         shown = t
         if lang in {"fr", "es"} and re.match(r"^(?:[ldjnsmtc]|qu)'", t, re.IGNORECASE):
             t = t.split("'", 1)[1] or t  # "l'aube": look up "aube", show "l'aube"
         low = t.lower()
         lem = lexicon.lemma(t, lang) if t[0].isalpha() else low
         cat = lexicon.category(t, lang) if t[0].isalpha() else None
-        out.append(Tok(shown if shown != t else t, low, lem, cat, base + m.start(), base + m.end()))
+        out.append(Tok(shown if shown != t else t, low, lem, cat, base + m.start(), base + m.end(), poss))
     return out
 
 
@@ -277,12 +394,17 @@ def _is_name_token(tok: Tok, prev: Tok | None, lang: str, sentence_start: bool) 
         return False
     if t.isupper() and len(t) > 3:  # SHOUTED words are not names
         return False
-    if tok.low in STOP[lang] or tok.low in STOP["en"] and lang == "en":
+    if tok.low in STOP[lang] or tok.low in STOP["en"] and lang == "en" or tok.low in INDEF_THINGS:
         return False
-    if t in lexicon.geo_names() or tok.low in STREET_WORDS:
+    if t in lexicon.geo_names() or tok.low in STREET_WORDS or tok.low in CALENDAR:
         return False
     if lang == "de":
-        return not (prev and prev.low in DETS | PLACE_PREPS) and tok.cat is None
+        if prev and prev.text[:1].islower() and (prev.low in DETS | PLACE_PREPS | STOP["de"] or prev.low.endswith(
+                ("e", "en", "er", "es", "em", "ig", "lich", "isch", "zig"))):
+            return False  # "ein halbes Brötchen", "jeden Morgen": German nouns after their article or adjective
+        return tok.cat is None and not tok.low.endswith(GERMAN_NOUN_ENDS)
+    if lang == "en" and prev is not None and prev.low in DETS and not sentence_start:
+        return False  # "the Rusty Anchor", "My Way": a venue or a title, not a person
     if tok.cat is not None and tok.low not in HONORIFICS and (
             sentence_start or tok.low in LOWER_SEEN or not tok.cat.startswith(("p", "a", "o"))):
         return False
@@ -297,6 +419,10 @@ class Reader:
     def __init__(self, text: str) -> None:
         self.text = _norm(text)[:32_000]
         self.lang = detect_language(self.text)
+        if _caseless(self.text):
+            self.text = _truecase(self.text, self.lang)
+        self.recent: list[int] = []  # cast members in the order last mentioned (most recent last)
+        self.members_now: list[int] = []
         self.cast: list[Member] = []
         self.last: list[int] = []
 
@@ -325,7 +451,8 @@ class Reader:
                 m.build = BUILD_WORDS[t.low]
             if t.low in lexicon.hand()["colours"]:
                 m.colours.setdefault(0, lexicon.hand()["colours"][t.low])
-            if t.cat is None and t.low not in STOP.get(self.lang, set()) and t.text not in m.look:
+            if (t.cat is None or t.cat.startswith(("l:", "o"))) and t.low not in STOP.get(self.lang, set()) and \
+                    t.text not in m.look:
                 m.look.append(t.text)
         # trailing description: "in a yellow oilskin coat", "with a grey beard", "wearing ..."
         j = hi + 1
@@ -377,6 +504,173 @@ class Reader:
         if one_eye and "one eye" not in m.features:
             m.features.append("one eye")
 
+    # -- who is who ----------------------------------------------------------------------------------------
+    def _seen(self, idx: int) -> None:
+        if idx in self.recent:
+            self.recent.remove(idx)
+        self.recent.append(idx)
+
+    def _set_gender(self, idx: int, word: str, det: str = "") -> None:
+        """A character's gender from a title or role word ("Mrs", "grandmother", "Nachbarin", "la voisine")."""
+        m = self.cast[idx]
+        if m.gender:
+            return
+        w = word.lower().rstrip(".")
+        if w in FEMALE:
+            m.gender = "f"
+        elif w in MALE:
+            m.gender = "m"
+        elif self.lang == "de" and m.kind == "person" and w.endswith("in") and len(w) > 5:
+            m.gender = "f"  # Trainerin, Nachbarin
+        elif self.lang in {"fr", "es"} and det in {"la", "une", "una", "las", "unas"}:
+            m.gender = "f"
+        elif (self.lang in {"fr", "es"} and det in {"le", "un", "el", "uno", "los", "unos"}) or (
+                self.lang == "de" and det in {"der", "ein"}):
+            m.gender = "m"
+
+    def _resolve(self, gender: str, exclude: set[int]) -> int | None:
+        """The character a pronoun of this gender points back to: the latest one of that gender, else the latest
+        one whose gender is not yet known (who then has it), else none."""
+        cands = [k for k in reversed(self.recent + [m for m in self.members_now if m not in self.recent])
+                 if k not in exclude]
+        if not gender:
+            return cands[0] if cands else None
+        for k in cands:
+            if self.cast[k].gender == gender:
+                return k
+        for k in cands:
+            if not self.cast[k].gender:
+                self.cast[k].gender = gender
+                return k
+        return None
+
+    def _pronoun(self, t: Tok, nxt: Tok | None, i: int, toks: list[Tok], members: list[int],
+                 poss_owners: list[int]) -> None:
+        """Resolve one pronoun by gender and number: subjects and objects are in the event; possessives ("her
+        grey cat") only say whose, and count as the owner's appearance only when nobody else is in the event."""
+        low = t.low
+        lang = self.lang
+        if low in TOGETHER and nxt is not None and nxt.low in {"with", "avec", "mit", "con"}:
+            return
+        plural = low in TOGETHER or (low in PLURAL_PRONOUNS and low != "sie") or low in {"eux", "ihnen"}
+        if lang == "en" and low == "her":
+            poss = nxt is not None and nxt.text[:1].isalpha() and nxt.low not in DETS | INDEF | PLACE_PREPS and \
+                nxt.low not in STOP["en"] | set(NUMBERS) | NOT_AFTER_POSS and not nxt.low.endswith("ly")
+        else:
+            poss = low in POSSESSIVE_PRON
+        if low in {"it", "its"}:
+            idx = next((k for k in self.last if self.cast[k].kind != "person"), None)
+            if idx is not None and not poss and idx not in members:
+                members.append(idx)
+            return
+        if plural:
+            group = [k for k in self.last if k not in members]
+            persons = all(self.cast[k].kind == "person" for k in group) if group else True
+            for k in reversed(self.recent):
+                if len(group) >= 2:
+                    break
+                if k not in group and k not in members and (self.cast[k].kind == "person") == persons:
+                    group.append(k)
+            if poss:
+                poss_owners.extend(group)
+            else:
+                members.extend(k for k in group if k not in members)
+            return
+        gender = "f" if low in FEMALE_PRON else "m" if low in MALE_PRON else ""
+        if poss:
+            subj = members[0] if members else None
+            if subj is not None and self.cast[subj].gender in {gender, ""}:
+                owner: int | None = subj  # "Lucas searches for his dog": his is Lucas's
+                if gender and not self.cast[subj].gender:
+                    self.cast[subj].gender = gender
+            else:
+                owner = self._resolve(gender, set())
+            if owner is not None:
+                poss_owners.append(owner)
+            return
+        is_object = low in OBJECT_PRON or (lang == "en" and low == "her") or (i > 0 and lang != "en" and
+                                                                              low in {"lui", "le"})
+        idx = self._resolve(gender, set(members) if is_object else set())
+        if idx is not None and idx not in members:
+            members.append(idx)
+
+    def _absent(self, toks: list[Tok], i: int, lo: int) -> bool:
+        """Whether the mention at toks[i] (its phrase from lo) is of someone not there: dead, remembered, pictured,
+        or only phoned ("his late grandmother", "misses her brother", "a photo of her father", "who died")."""
+        if any(x.low in ABSENT_BEFORE for x in toks[max(0, lo - 1):i]):
+            return True
+        if lo > 1 and toks[lo - 1].low in {"of", "from", "about", "de", "von", "del"} and any(
+                x.low in ABSENT_NOUNS or x.lem in ABSENT_NOUNS for x in toks[max(0, lo - 4):lo - 1]):
+            return True
+        if any(x.lem in ABSENT_VERBS and x.text.islower() for x in toks[max(0, lo - 3):lo]):
+            return True
+        rest = " ".join(x.text for x in toks[i + 1:i + 7])
+        return bool(ABSENT_AFTER.match(rest))
+
+    def _doing(self, idx: int, toks: list[Tok], i: int) -> None:
+        """What a character is first seen doing, from the words after them as subject ("runs a tiny shop")."""
+        m = self.cast[idx]
+        if m.doing:
+            return
+        j = i + 1
+        while j < len(toks) and (toks[j].text in {".", ","} or toks[j].low in NAMING or (
+                toks[j].text in self.names_here and toks[j].text[:1].isupper())):
+            j += 1
+        words: list[str] = []
+        while j < len(toks) and toks[j].text[:1].isalpha() and len(words) < 10:
+            if toks[j].low in {"while", "when", "and", "but", "until", "because", "who", "which", "et", "und", "y",
+                               "mais", "pero", "aber", "quand", "cuando", "als"}:
+                break
+            words.append(toks[j].text)
+            j += 1
+        if words and words[0].islower() and words[0].lower() not in DETS | INDEF and len(words) >= 2:
+            m.doing = " ".join(words)
+
+    def _number_age(self, idx: int, toks: list[Tok], i: int) -> None:
+        """An age given as a number: "Theo, seven,", "Ben, who is six", "a nine-year-old"."""
+        m = self.cast[idx]
+        n = None
+        words = [x.low for x in toks[i + 1:i + 6]]
+        if words[:1] == [","] and len(words) > 1:
+            rest = words[1:]
+            if rest[:2] == ["who", "is"] and len(rest) > 2:
+                rest = rest[2:]
+            w = rest[0]
+            if (w in NUMBER_WORDS or w.isdigit()) and (len(rest) == 1 or rest[1] in {",", ".", "and", "years"}):
+                n = NUMBER_WORDS.get(w) or int(w)
+        for x in toks[max(0, i - 3):i]:
+            hit = re.match(r"^(\w+)-years?-old$", x.low)
+            if hit:
+                n = NUMBER_WORDS.get(hit.group(1)) or (int(hit.group(1)) if hit.group(1).isdigit() else None)
+        if n and m.kind == "person" and 0 < n < 120:
+            m.age = "child" if n < 13 else "teen" if n < 20 else "elder" if n >= 65 else "adult"
+
+    def _names_after(self, toks: list[Tok], j: int) -> list[int]:
+        """The names listed right after a group noun ("five friends — Ada, Bongani and Cleo", "the twins, Ollie and
+        Rosie"): the group is those characters."""
+        while j < len(toks) and toks[j].text in {",", "—", "–", ":", "("}:
+            j += 1
+        out: list[int] = []
+        while j < len(toks):
+            full = self.names_here.get(toks[j].text)
+            if not full:
+                break
+            idx = self._find_name(full)
+            if idx is None:
+                break
+            if idx not in out:
+                out.append(idx)
+            j += 1
+            while j < len(toks) and (toks[j].text == "." or self.names_here.get(toks[j].text) == full):
+                j += 1
+            if j < len(toks) and toks[j].low in {",", "and", "et", "und", "y"}:
+                j += 1
+                if j < len(toks) and toks[j].low in {"and", "et", "und", "y"}:
+                    j += 1
+                continue
+            break
+        return out
+
     def _mention_role(self, toks: list[Tok], i: int, sent_no: int) -> list[int]:
         """A person/animal noun at toks[i]; returns the cast indices it names (may create members)."""
         t = toks[i]
@@ -386,16 +680,50 @@ class Reader:
         role = t.lem if self.lang == "en" else t.low
         # the determiner / numeral / adjectives before the noun
         lo = i
-        while lo > 0 and toks[lo - 1].text[0].isalpha() and toks[lo - 1].cat is None and \
-                toks[lo - 1].low not in STOP.get(self.lang, set()) - DETS - set(NUMBERS) and i - lo < 4:
-            lo -= 1
+        while lo > 0 and toks[lo - 1].text[0].isalpha() and not (toks[lo - 1].cat or "").startswith(("p", "a", "g")) \
+                and toks[lo - 1].low not in STOP.get(self.lang, set()) and toks[lo - 1].text not in self.names_here \
+                and not toks[lo - 1].poss and i - lo < 4:
+            lo -= 1  # adjectives and noun modifiers ("old", "half-grown", "lighthouse"), up to the determiner
         while lo > 0 and toks[lo - 1].low in DETS | set(NUMBERS) | set(lexicon.hand()["colours"]) and i - lo < 5:
             lo -= 1
         det = next((x.low for x in toks[lo:i] if x.low in DETS | INDEF), "")
         count = next((NUMBERS[x.low] for x in toks[lo:i] if x.low in NUMBERS), 0)
         plural = t.low != t.lem and t.low.endswith("s") and self.lang == "en"
+        if self.lang == "en" and not plural and not det and not count and not (lo > 0 and toks[lo - 1].poss) and \
+                not (t.text[:1].isupper() and (t.low in FEMALE | MALE or i > 0)) and \
+                not (i + 1 < len(toks) and self.names_here.get(toks[i + 1].text)):
+            return []  # a singular English noun needs a determiner: "have", "master" alone are no one
+        if self._absent(toks, i, lo):
+            return []
+        if count > 6:
+            self.crowd_here = True
+            return []
+        if plural or count >= 2:
+            listed = self._names_after(toks, i + 1)
+            if len(listed) >= 2:
+                for k in listed:
+                    if not self.cast[k].role:
+                        self.cast[k].role = t.lem if self.lang == "en" else t.low
+                    if kind != "person" and self.cast[k].kind == "person":
+                        self.cast[k].kind = kind
+                return listed
         # apposition: "her dog Biscuit", "a fox named Rusty", "Chef Marco"
         j = i + 1
+        if j + 1 < len(toks) and toks[j].text == "," and det and toks[j + 1].text in self.names_here and (
+                j + 2 >= len(toks) or toks[j + 2].text in {",", ".", "—", ";"} or self.names_here.get(
+                toks[j + 2].text) == self.names_here[toks[j + 1].text]):
+            j += 1  # "her cat, Biscuit,", "the conductor, Mr. Varga,": the role of the name after the comma
+        elif j < len(toks) and toks[j].text == "," and det:
+            # "her neighbour, a retired nurse named Odile": the name at the end of the apposition
+            k = j + 1
+            while k < len(toks) and k < j + 7 and toks[k].text[:1].isalpha() and toks[k].low not in NAMING:
+                k += 1
+            if k + 1 < len(toks) and toks[k].low in NAMING and toks[j + 1].low in DETS | INDEF and \
+                    self.names_here.get(toks[k + 1].text):
+                idx = self._find_name(self.names_here[toks[k + 1].text] or "")
+                if idx is not None:
+                    self._set_gender(idx, t.low, det)
+                    return [idx]
         if j < len(toks) and toks[j].low in NAMING:
             j += 1
         if j < len(toks) and toks[j].text in self.names_here:
@@ -408,6 +736,7 @@ class Reader:
                     m.kind = kind
                 if m.age == "adult" and age != "adult":
                     m.age = age
+                self._set_gender(idx, t.low, det)
                 self._describe(idx, toks, lo, i)
                 self.skip.add(j)
                 return [idx]
@@ -434,6 +763,7 @@ class Reader:
             if same:
                 return [same[-1]]
         k = self._add(Member(name=role.capitalize(), role=role, kind=kind, age=age, first=sent_no))
+        self._set_gender(k, t.low, det)
         self._describe(k, toks, lo, i)
         return [k]
 
@@ -468,7 +798,36 @@ class Reader:
                         self.title_at.add(i)
                     i = ends + 1
                     continue
-            if _is_name_token(t, prev, self.lang, i == 0 or (prev is not None and prev.text in '."“')):
+            if t.text[:1].isupper() and t.text[0].isalpha() and i > 0 and (
+                    (prev is not None and prev.low in STREET_WORDS and prev.text[:1].isupper()) or (
+                    self.lang == "en" and prev is not None and prev.low in DETS)) or (
+                    t.low in {"st", "ste", "saint", "san", "santa", "sankt"} and i + 2 < len(toks) and
+                    toks[i + 1 + (toks[i + 1].text == ".")].text[:1].isupper()):
+                # "Rue Colbert", "the Rusty Anchor", "St. Mary's": names of places and things
+                k = i + 1
+                while k < len(toks) and (toks[k].text[:1].isupper() or toks[k].text == "."):
+                    k += 1
+                for x in toks[i:k]:
+                    if x.text != ".":
+                        found[x.text] = None
+                i = k
+                continue
+            start = i == 0 or (prev is not None and prev.text in '."“')
+            n1 = toks[i + 1] if i + 1 < len(toks) else None
+            n2 = toks[i + 2] if i + 2 < len(toks) else None
+            if self.lang == "en" and start and t.text[:1].isupper() and t.text.isalpha() and n1 and n2 and \
+                    t.low not in STOP["en"] | PLACE_PREPS | CALENDAR and not t.low.endswith("ly") and \
+                    t.text not in lexicon.geo_names() and ((t.cat or "p")[0] == "p" or n2.low == "who") and (
+                    (n1.text == "," and (n2.low == "who" or n2.low in NUMBER_WORDS or (n2.low in DETS | INDEF and any(
+                        (x.cat or "").startswith(("p", "a")) for x in toks[i + 3:i + 6])))) or
+                    (n1.low in {"and", "or"} and n2.text[:1].isupper() and n2.low not in STOP["en"]) or
+                    # "Maya sits ...": a person noun alone, no article, before a verb is used as a name
+                    ((t.cat or "").startswith("p") and t.low == t.lem and t.low not in INDEF_PERSONS | FEMALE | MALE
+                     and n1.text.islower() and n1.low != n1.lem and n1.low.endswith("s") and n1.cat is None)):
+                found[t.text] = t.text  # "Ben, who is six", "Gus, the lifeguard", "Ruth and Idris": a name
+                i += 1
+                continue
+            if _is_name_token(t, prev, self.lang, start):
                 k = i
                 while k + 1 < len(toks) and toks[k + 1].text[:1].isupper() and \
                         _is_name_token(toks[k + 1], toks[k], self.lang, False):
@@ -545,13 +904,17 @@ class Reader:
                     for short, tgt in canon.items():
                         if tgt == full:
                             self.cast[k].aliases.add(short.lower())
+                    self._set_gender(k, full.split()[0])
                     if role:
+                        self._set_gender(k, role)
                         cat = lexicon.category(role, lang) or ""
                         if cat.startswith("a:"):
                             self.cast[k].kind = cat[2:]
+                        elif cat.startswith("p:"):
+                            self.cast[k].age = cat[2:]
             for clause in self._clauses(sent, toks):
                 ev = self._event(clause, si, para)
-                if ev.place and ev.place != place:
+                if ev.place and ev.place != place and (place is None or ev.place_prep):
                     ev.new_place = True
                     place, place_words = ev.place, ev.place_words
                 else:
@@ -563,6 +926,13 @@ class Reader:
                 all_lemmas.extend(ev.lemmas)
                 if len(ev.lemmas) >= 1:
                     events.append(ev)
+        # before the story names its first place, it is already there ("Opening night. The star ... at the theatre")
+        first_place = next((e for e in events if e.place), None)
+        if first_place is not None:
+            for e in events:
+                if e.place:
+                    break
+                e.place, e.place_words = first_place.place, first_place.place_words
         first = sents[0][2] if sents else self.text[:200]
         return Story(lang, self.cast, events, first, all_lemmas)
 
@@ -607,6 +977,8 @@ class Reader:
         place_prep = False
         objects: list[str] = []
         subject_done = False
+        poss_owners: list[int] = []
+        self.members_now = members
         for i, t in enumerate(toks):
             if i in self.skip or not t.text[0].isalpha():
                 continue
@@ -620,15 +992,30 @@ class Reader:
             full = self.names_here.get(t.text)
             if full:
                 idx = self._find_name(full)
+                if idx is not None and idx not in members and self._absent(toks, i, i):
+                    subject_done = True
+                    continue
                 if idx is not None and idx not in members:
                     members.append(idx)
                     self.cast[idx].mentions += 1
                     if not subject_done:
                         self.cast[idx].subject += 1
+                        self._doing(idx, toks, i)
+                    self._number_age(idx, toks, i)
+                    lo = i
+                    while lo > 0 and (toks[lo - 1].low in AGE_WORDS or toks[lo - 1].low in BUILD_WORDS or
+                                      toks[lo - 1].low in lexicon.hand()["colours"]) and i - lo < 3:
+                        lo -= 1
+                    if lo < i:
+                        self._describe(idx, toks, lo, i)
                     # "Biscuit, her dog," / "Marco, a chef,"
-                    if i + 3 < len(toks) and toks[i + 1].text == ",":
-                        k = i + 2
-                        while k < len(toks) and k < i + 6 and toks[k].cat is None and toks[k].text[0].isalpha():
+                    e = i
+                    while e + 1 < len(toks) and (toks[e + 1].text == "." or
+                                                 self.names_here.get(toks[e + 1].text) == full):
+                        e += 1
+                    if e + 3 < len(toks) and toks[e + 1].text == "," and toks[e + 2].low in DETS | INDEF:
+                        k = e + 2
+                        while k < len(toks) and k < e + 6 and toks[k].cat is None and toks[k].text[0].isalpha():
                             k += 1
                         if k < len(toks) and (toks[k].cat or "").startswith(("p", "a")) and \
                                 toks[k].low == toks[k].lem and not self.cast[idx].role:
@@ -638,7 +1025,8 @@ class Reader:
                                 self.cast[idx].kind = cat[2:]
                             elif cat.startswith("p:"):
                                 self.cast[idx].age = cat[2:]
-                            self._describe(idx, toks, i + 2, k)
+                            self._set_gender(idx, toks[k].low, toks[e + 2].low)
+                            self._describe(idx, toks, e + 2, k)
                             self.skip.add(k)
                     self._describe(idx, toks, i, i)
                 subject_done = True
@@ -651,12 +1039,20 @@ class Reader:
                         prev.cat or "").startswith(("p", "a"))) and prev.low not in DETS and \
                         (t.low != t.lem or prev.low in {"to", "will", "can", "must", "would", "could"}):
                     continue  # "she trains", "Marco teaches", "to cook": a verb
+                if lang == "en" and t.poss and not (nxt and nxt.low in DETS | INDEF):
+                    continue  # "a farmer's dog", "the librarian's torch": an owner, not someone in the scene
+                if lang == "en" and nxt is not None and nxt.text.islower() and nxt.low == nxt.lem and (
+                        nxt.low in lexicon.only_nouns() or (nxt.cat or "").startswith(("a:", "o", "l:"))) and \
+                        t.low == t.lem and not (i + 2 < len(toks) and toks[i + 2].low in DETS | INDEF):
+                    continue  # "the dinosaur skeleton", "the fish shop", "a guard dog": a modifier of the noun after
                 for idx in self._mention_role(toks, i, si):
                     if idx not in members:
                         members.append(idx)
                         self.cast[idx].mentions += 1
                         if not subject_done:
                             self.cast[idx].subject += 1
+                            self._doing(idx, toks, i)
+                        self._number_age(idx, toks, i)
                 subject_done = True
                 continue
             if cat == "g":
@@ -670,6 +1066,9 @@ class Reader:
                 if prev and lang == "en" and (prev.low in SUBJ_BLOCK or prev.text in self.names_here or (
                         prev.cat or "").startswith(("p", "a"))) and t.low != t.lem and not t.low.endswith("ies"):
                     continue  # "she trains", "Marco searches": verbs
+                if any(x.low in {"about", "of"} and k > 0 and (toks[k - 1].lem in ABSENT_NOUNS or x.low == "about")
+                       for k, x in enumerate(toks[:i]) if k >= i - 4):
+                    continue  # "a story about a lighthouse", "a photo of the sea": not where the scene is
                 has_prep = any(x.low in PLACE_PREPS for x in toks[max(0, i - 4):i])
                 if place is None or (place == "city_street" and cat[2:] != "city_street") or (
                         has_prep and not place_prep):
@@ -688,25 +1087,25 @@ class Reader:
                     if hi > i:
                         place = (toks[hi].cat or "l:" + place)[2:]
                     place_words = " ".join(x.text for x in toks[lo:hi + 1])
+                    # "The water is low", "the last of the water": a thing in the scene, not a new scene
+                    at_start = all(not x.text[0].isalpha() or x.low in DETS for x in toks[:lo])
+                    place_prep = has_prep or not (at_start or (lo > 0 and toks[lo - 1].low in {"of", "de", "von"}))
                 continue
             if cat == "o" and len(objects) < 3 and t.low == t.lem and (prev is None or prev.low in DETS) and \
                     t.lem not in WEAR and t.lem not in FEATURES:
                 objects.append(t.text)
-            if lang in PRONOUNS and t.low in PRONOUNS[lang] and self.last:
-                if t.low in PLURAL_PRONOUNS and lang != "de":
-                    for idx in self.last:
-                        if idx not in members:
-                            members.append(idx)
-                elif not members or t.low in {"he", "she", "il", "elle", "er", "él", "ella"}:
-                    idx = self.last[0]
-                    if idx not in members and (t.low not in {"her", "his", "its", "son", "sa", "ses", "su", "sus"}
-                                               or not members):
-                        members.append(idx)
+            if lang in PRONOUNS and (t.low in PRONOUNS[lang] or t.low in OBJECT_PRON or t.low in TOGETHER) and \
+                    (self.recent or members):
+                self._pronoun(t, nxt, i, toks, members, poss_owners)
                 subject_done = True
+        if not members and poss_owners:
+            members = list(dict.fromkeys(poss_owners))  # "her hands shake": the owner is the one in the shot
         if not members and self.last and toks and toks[0].text[:1].islower():
             members = [self.last[0]]  # ", trains for the marathon": the same subject goes on
         if members:
             self.last = members[:]
+            for idx in members:
+                self._seen(idx)
         lems = [t.lem for t in toks if t.text[0].isalpha()]
         lemset = set(lems)
         low_words = {t.low for t in toks}
@@ -714,6 +1113,7 @@ class Reader:
         text = re.sub(r"\s+([,.;:!?)”])", r"\1", text)
         text = re.sub(r"([(“])\s+", r"\1", text).strip(" ,;:—–")
         ev = Event(text=text, members=members, place=place, place_words=place_words, new_place=False,
+                   place_prep=place_prep,
                    paragraph=para, lemmas=lems, crowd=self.crowd_here, objects=objects)
         ev.time_of_day = next((TIME_WORDS[w] for w in low_words if w in TIME_WORDS), None)
         ev.weather = next((WEATHER_WORDS[w] for w in lems if w in WEATHER_WORDS), None)

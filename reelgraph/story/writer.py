@@ -43,6 +43,14 @@ FADE_END = {"end", "finally", "last", "home", "sleep", "goodbye", "together", "e
 FUNCTION_END = STOP["en"] | STOP["fr"] | STOP["de"] | STOP["es"]
 
 
+DARK = re.compile(r"\b(darkness|blackout|pitch[- ]black|power cut|power outage|in the dark|lights go out)\b", re.I)
+
+
+def _in_the_dark(text: str) -> bool:
+    """Whether the story says this happens in the dark (a dark room is dim; 'darkness' is darkness)."""
+    return DARK.search(text) is not None
+
+
 def _h(*parts: object) -> int:
     return int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:12], 16)
 
@@ -163,17 +171,23 @@ class Writer:
         if base[0] in used_main and 0 not in m.colours:
             base[0] = next((c for c in PERSON_COLOURS if c not in used_main), base[0])
         used_main.add(base[0])
+        # a readable description from the story's own words: "old woman, runs a tiny repair shop", "grey cat"
         kind_word = m.kind if m.kind != "person" else ""
-        look_bits = [*m.look[:5]]
-        if kind_word and kind_word not in " ".join(look_bits):
+        gendered = {"f": {"child": "girl", "teen": "teenage girl"}, "m": {"child": "boy", "teen": "teenage boy"}}
+        person_word = gendered.get(m.gender, {}).get(m.age) or {"f": "woman", "m": "man"}.get(m.gender, "")
+        head = m.role or kind_word or person_word
+        adjs = [w.lower() if w[:1].isupper() and w.lower() == w.lower().capitalize().lower() else w
+                for w in m.look[:4]]
+        if m.build != "average" and m.build not in adjs:
+            adjs.insert(0, m.build)
+        look_bits = [" ".join(dict.fromkeys([*adjs, head]))]
+        if kind_word and kind_word not in look_bits[0]:
             look_bits.append(kind_word)
-        if m.role and m.role not in look_bits:
-            look_bits.append(m.role)
-        if m.build != "average":
-            look_bits.insert(0, m.build)
         if m.features:
             look_bits.append(", ".join(m.features))
-        look = ", ".join(dict.fromkeys(b for b in look_bits if b)) or (m.role or name)
+        if m.doing:
+            look_bits.append(m.doing)
+        look = ", ".join(dict.fromkeys(b.strip() for b in look_bits if b.strip())) or (m.role or name)
         return Character(name=name, slug=_slug(name, used), look=look[:600], wardrobe="; ".join(m.wardrobe)[:600],
                          kind=m.kind, age=m.age if m.age in {"child", "teen", "adult", "elder"} else "adult",
                          build=m.build, role=(m.role or ("person" if m.kind == "person" else m.kind))[:60],
@@ -236,6 +250,7 @@ class Writer:
         used_beats: set[str] = set()
         prev_place = None
         prev_members: list[str] = []
+        prev_event: Event | None = None
         rest_after: dict[int, str] = {}
         frame_i = 0
         names = {c.slug: c.name for c in chars}
@@ -314,6 +329,9 @@ class Writer:
                     transition = "fade"
                 elif place == prev_place and members == prev_members and e.goes_on:
                     transition = "continuous"
+            elif i > 1 and e is not None and e is prev_event and kind in ("angle", "closing", "reaction") \
+                    and place == prev_place and members and set(members) <= set(prev_members):
+                transition = "continuous"  # the same action goes on in the same place: the camera keeps moving
             if i == len(items) and len(items) > 2 and e is not None and (e.passing or set(e.lemmas) & FADE_END):
                 transition = "fade"
             interior = PLACES[place][1]
@@ -323,6 +341,8 @@ class Writer:
                         else "interior" if interior else "day")
             if tod == "night" and interior:
                 lighting = "night"
+            if e is not None and kind != "establish" and _in_the_dark(e.text):
+                lighting = "darkness"
             lines = self._lines(i, kind, e, it, members, names, place, limit, used_lines, rest_after, frame_i)
             if lines:
                 frame_i += 1
@@ -331,7 +351,7 @@ class Writer:
                               duration=secs, transition=transition, place=place, interior=interior,
                               time_of_day=tod, weather=weather, season=e.season if e else None,
                               crowd=bool(e and e.crowd), lines=lines))
-            prev_place, prev_members = place, members
+            prev_place, prev_members, prev_event = place, members, e
         return shots
 
     def _lines(self, i: int, kind: str, e: Event | None, it: dict, members: list[str], names: dict[str, str],

@@ -1,0 +1,146 @@
+"""Reading stories in general: names vs adjectives, ages, genders and pronouns, absent characters, appositions.
+
+Every prompt here is invented for these tests (none is an eval case); each asserts the cast (names, kinds, ages), who
+is in which event, the place keys, and that no one is invented.
+"""
+
+from __future__ import annotations
+
+import time
+
+from reelgraph.schema import ReelRequest, Script
+from reelgraph.story import write_script
+from reelgraph.story.reader import Story, read_story
+
+REPAIR = ("Old Mrs. Okafor runs a tiny repair shop under the railway bridge. One rainy evening a boy named Tomas "
+          "brings her a broken music box that belonged to his late grandmother. Her grey cat Pepper watches from the "
+          "shelf while she opens the box and finds a folded letter inside. Together they read it by lamplight, and "
+          "Tomas finally smiles.")
+NOIR = ("Detective Ruiz waits in a smoky bar near the docks. A tall woman named Vera slides into the booth and hands "
+        "him a photograph of her missing husband. He studies it, then she leaves without paying. Later Ruiz follows "
+        "her to the harbour, where a skinny dockhand, Luca, is loading crates.")
+FARM = ("Little Nadia feeds the chickens on her grandfather's farm every morning. Her brown dog Biscuit follows her "
+        "everywhere. One stormy night the old barn door bangs open, and Grandpa Emil runs out with a lantern while "
+        "Nadia holds the dog.")
+KNIGHT = ("Sir Roland and his squire Tobin ride through a dark forest at dusk. A grey wolf watches them from the "
+          "ridge. Tobin is afraid, but Roland laughs and tells him an old story. At dawn they reach the castle.")
+CAPS = ("GRANDPA OTIS AND HIS GRANDSON MILO FLY A KITE IN THE PARK. THE WIND TAKES IT, AND MILO CHASES IT ACROSS "
+        "THE GRASS.")
+LOWER = ("every sunday old mr abernathy plays chess in the park with a girl called wren. she always wins. "
+         "one day her brother, a skinny teenager, comes to watch.")
+FRENCH = ("Dans une vieille librairie de Paris, Madame Girard range les livres. Un petit garçon nommé Hugo entre avec "
+          "son chat Filou. Elle lui montre un livre d'images, et il sourit.")
+SPANISH = ("En la cocina de su casa, la abuela Rosa prepara una tarta con su nieta Lucía. Su perro Tango espera junto "
+           "a la puerta. Luego Lucía lleva la tarta al jardín.")
+GERMAN = ("Im Wald sucht der alte Förster Karl seinen Hund Bello. Seine Tochter Greta hilft ihm. Am Abend finden sie "
+          "Bello am Fluss.")
+MOURNING = ("Maya sits in her small kitchen on Tuesday and misses her brother. She looks at a photo of her father, who "
+            "died last spring, and phones her aunt. Then her neighbour, a retired nurse named Odile, knocks with soup.")
+
+
+def script(prompt: str, shots: int = 8) -> Script:
+    return write_script(ReelRequest(prompt=prompt, shots=shots, languages=["en"]))
+
+
+def cast(s: Script) -> dict[str, tuple[str, str]]:
+    return {c.name: (c.kind, c.age) for c in s.characters}
+
+
+def in_event(story: Story, words: str) -> set[str]:
+    ev = next(e for e in story.events if words in e.text)
+    return {story.cast[i].name for i in ev.members}
+
+
+def test_repair_shop_adjectives_ages_pronouns_absent() -> None:
+    s = script(REPAIR)
+    assert cast(s) == {"Mrs. Okafor": ("person", "elder"), "Tomas": ("person", "child"), "Pepper": ("cat", "adult")}
+    okafor = next(c for c in s.characters if c.name == "Mrs. Okafor")
+    assert okafor.look.startswith("old woman") and "repair shop" in okafor.look
+    pepper = next(c for c in s.characters if c.name == "Pepper")
+    assert "grey" in pepper.look and pepper.palette[0] == "#8a8f94"
+    st = read_story(REPAIR)
+    assert in_event(st, "brings her") == {"Tomas", "Mrs. Okafor"}  # the object of the action is in the shot
+    assert in_event(st, "she opens") == {"Mrs. Okafor"}  # she: the woman, not the boy
+    assert in_event(st, "Together they") == {"Mrs. Okafor", "Tomas"}
+    assert not any("grandmother" in c.role.lower() or c.name == "Grey" for c in s.characters)
+    assert {sh.place for sh in s.shots} == {"shop"}
+    assert s.shots[-1].weather == "rain" and s.shots[-1].time_of_day == "dusk"
+
+
+def test_noir_gender_and_apposition() -> None:
+    s = script(NOIR)
+    assert set(cast(s)) == {"Ruiz", "Vera", "Luca"}
+    vera = next(c for c in s.characters if c.name == "Vera")
+    luca = next(c for c in s.characters if c.name == "Luca")
+    assert vera.build == "tall" and luca.build == "slight" and luca.role == "dockhand"
+    st = read_story(NOIR)
+    assert in_event(st, "He studies") == {"Ruiz"}
+    assert in_event(st, "she leaves") == {"Vera"}
+    assert "Husband" not in cast(s)  # only pictured
+    places = [sh.place for sh in s.shots]
+    assert places[0] == "bar" and "harbour" in places
+
+
+def test_farm_possessive_owner_and_colour_is_no_character() -> None:
+    s = script(FARM)
+    assert cast(s) == {"Nadia": ("person", "child"), "Biscuit": ("dog", "adult"), "Emil": ("person", "elder")}
+    assert "brown" in next(c for c in s.characters if c.name == "Biscuit").look
+    assert not any(c.role == "grandfather" for c in s.characters)  # "her grandfather's farm": an owner, not a scene
+    assert {sh.place for sh in s.shots} == {"farm"}
+    assert any(sh.weather == "storm" for sh in s.shots)
+
+
+def test_knight_wolf_pronouns_and_places() -> None:
+    s = script(KNIGHT)
+    assert set(cast(s)) == {"Roland", "Tobin", "Wolf"}
+    assert cast(s)["Wolf"][0] == "wolf"
+    st = read_story(KNIGHT)
+    assert in_event(st, "tells him") == {"Roland", "Tobin"}
+    assert in_event(st, "At dawn they") == {"Roland", "Tobin"}
+    places = [sh.place for sh in s.shots]
+    assert places[0] == "forest" and places[-1] == "castle"
+
+
+def test_caseless_prompts_find_names() -> None:
+    s = script(CAPS)
+    assert set(cast(s)) == {"Otis", "Milo"}
+    assert cast(s)["Otis"] == ("person", "elder")
+    assert {sh.place for sh in s.shots} == {"park"}
+    low = script(LOWER)
+    names = set(cast(low))
+    assert {"Mr Abernathy", "Wren"} <= names or {"Mr. Abernathy", "Wren"} <= names
+    assert "Sunday" not in " ".join(names)
+    assert cast(low)["Wren"] == ("person", "child")
+    assert any(c.role == "teenager" and c.age == "teen" for c in low.characters)
+    assert {sh.place for sh in low.shots} == {"park"}
+
+
+def test_french_spanish_german_casts() -> None:
+    fr = script(FRENCH)
+    assert cast(fr) == {"Madame Girard": ("person", "adult"), "Hugo": ("person", "child"), "Filou": ("cat", "adult")}
+    assert {sh.place for sh in fr.shots} == {"bookshop"}
+    es = script(SPANISH)
+    assert set(cast(es)) == {"Rosa", "Lucía", "Tango"} and cast(es)["Rosa"] == ("person", "elder")
+    assert cast(es)["Tango"][0] == "dog"
+    assert [sh.place for sh in es.shots][0] == "kitchen" and "garden" in {sh.place for sh in es.shots}
+    de = script(GERMAN)
+    assert set(cast(de)) == {"Karl", "Bello", "Greta"} and cast(de)["Bello"][0] == "dog"
+    assert {"forest", "river"} <= {sh.place for sh in de.shots}
+    st = read_story(GERMAN)
+    assert in_event(st, "hilft ihm") == {"Greta", "Karl"}  # ihm: the father, not the dog
+
+
+def test_remembered_and_phoned_people_are_not_drawn() -> None:
+    s = script(MOURNING)
+    assert set(cast(s)) == {"Maya", "Odile"}
+    odile = next(c for c in s.characters if c.name == "Odile")
+    assert odile.role == "nurse" and odile.age == "elder"
+    assert {sh.place for sh in s.shots} == {"kitchen"}
+
+
+def test_fast_on_a_long_caseless_prompt() -> None:
+    text = "\n\n".join([CAPS, LOWER.upper(), REPAIR, NOIR] * 40)[:32_000]
+    script(REPAIR)
+    t = time.perf_counter()
+    script(text, 24)
+    assert time.perf_counter() - t < 1.0
