@@ -28,7 +28,7 @@ ANIMAL_COLOURS = {
 PERSON_COLOURS = ["#2e6fd0", "#c0392b", "#27ae60", "#e67e22", "#8e44ad", "#138d90", "#d4a017", "#e87aa4",
                   "#1f2f5a", "#7a4a25"]
 LEGS = ["#3b3b3b", "#1f2f5a", "#5a4632", "#2c3e50", "#4a4a4a", "#6b5b45"]
-HAIR = ["#3b2a1a", "#e6cf8b", "#222222", "#8b4513", "#b87333", "#8a8f94"]
+HAIR = ["#3b2a1a", "#e6cf8b", "#222222", "#8b4513", "#b87333", "#5a3a22"]  # grey is for elders
 MOODS = {
     "hopeful": (100, "D", ["piano", "strings", "acoustic guitar"]),
     "tense": (128, "Dm", ["low strings", "synth pulse", "percussion"]),

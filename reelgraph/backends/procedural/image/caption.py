@@ -1,12 +1,16 @@
 """Storyboard captions: the shot's action in a dark band at the bottom of the frame, in white, at most two lines.
 
-The font is PIL's default (scalable since Pillow 10.1), sized to the frame height; text is shown literally (no
-markup), wrapped on words, and ends with an ellipsis when it does not fit in two lines.
+The font is Source Sans Pro (Latin with accents, Greek, Cyrillic; from the font-source-sans-pro package), sized to
+the frame height; text is shown literally (no markup), wrapped on words, and ends with an ellipsis when it does not
+fit in two lines. A letter the font lacks is written without its accent when that helps; a caption mostly in a
+script the font lacks (Chinese, Arabic...) is not drawn rather than drawn as empty boxes.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -17,9 +21,43 @@ FONT_FRACTION = 0.042  # font size / frame height
 ELLIPSIS = "…"
 
 
+MOSTLY = 0.7  # share of a caption's letters the font must have for it to be drawn
+
+
 @lru_cache(maxsize=16)
 def _font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=max(8, px))
+    try:
+        import font_source_sans_pro
+
+        path = Path(font_source_sans_pro.__file__).parent / "files" / "SourceSansPro-Semibold.ttf"
+        return ImageFont.truetype(str(path), max(8, px))
+    except (ImportError, OSError):
+        return ImageFont.load_default(size=max(8, px))
+
+
+def _glyph(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, ch: str) -> tuple[object, bytes]:
+    mask = font.getmask(ch)
+    return mask.size, bytes(mask)
+
+
+@lru_cache(maxsize=4096)
+def _has(px: int, ch: str) -> bool:
+    font = _font(px)
+    return ch.isspace() or _glyph(font, ch) != _glyph(font, "\U0010fffd")
+
+
+def legible(text: str, px: int) -> str:
+    """The text as the font can write it: letters it lacks without their accents, else dropped; '' when too much
+    of it would be lost."""
+    out, lost = [], 0
+    for ch in text:
+        if not _has(px, ch):
+            base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+            ch = base if base and all(_has(px, c) for c in base) else ""
+            lost += not ch
+        out.append(ch)
+    letters = sum(not c.isspace() for c in text)
+    return " ".join("".join(out).split()) if letters and lost <= (1 - MOSTLY) * letters else ""
 
 
 def font_px(height: int) -> int:
@@ -76,12 +114,12 @@ def wrap(text: str, width: float, d: ImageDraw.ImageDraw, font: ImageFont.FreeTy
 
 def draw_caption(img: Image.Image, text: str) -> Image.Image:
     """The frame with `text` written in a band at its bottom (unchanged when text is empty)."""
-    text = " ".join(text.split())
+    w, h = img.size
+    px = font_px(h)
+    text = legible(" ".join(text.split()), px)
     if not text:
         return img
-    w, h = img.size
     d = ImageDraw.Draw(img)
-    px = font_px(h)
     font = _font(px)
     band = band_height(h)
     d.rectangle([0, h - band, w, h], fill=BAND_RGB)
