@@ -62,7 +62,7 @@ def test_audio_is_not_silent_and_at_target_loudness(example_run: Path) -> None:
 def test_subtitles_are_the_plans_lines(example_run: Path) -> None:
     script = _script(example_run)
     for lang in ("en", "fr"):
-        expected = [" ".join(line.text for line in s.lines if line.language == lang) for s in script.shots]
+        expected = [" ".join(line.text for line in s.lines if line.language == lang) for s in script.shots if s.lines]
         assert subtitle_texts(example_run / f"reel_{lang}.mp4") == expected
     assert subtitle_texts(example_run / "reel_en.mp4") != subtitle_texts(example_run / "reel_fr.mp4")
 

@@ -84,6 +84,9 @@ def mix_stem(music: Path, voice: Path, out: Path, *, timeout: float) -> None:
     run(stream, timeout=timeout, what="mixing music and voice")
 
 
+CORRECTIONS = 4  # gain corrections after limiting, at most
+
+
 def measure_loudness(audio: Path, *, timeout: float) -> dict[str, float]:
     """EBU R128 integrated loudness (LUFS), loudness range (LU) and true peak (dBTP), measured by ffmpeg's ebur128."""
     stream = ffmpeg.output(ffmpeg.input(str(audio)).audio.filter("ebur128", peak="true", framelog="quiet"), "-",
@@ -106,9 +109,10 @@ def normalise_gain(measured: dict[str, float]) -> tuple[float, bool]:
 
 
 def _normalised(stem: Path, gain: float, limit: bool, out: Path, timeout: float) -> dict[str, float]:
-    audio = ffmpeg.input(str(stem)).audio.filter("volume", f"{gain:.3f}dB")
+    # band-limited as the AAC encoder will (~15 kHz at 160 kb/s), so the reel measures what was normalised here
+    audio = ffmpeg.input(str(stem)).audio.filter("lowpass", f=15000).filter("volume", f"{gain:.3f}dB")
     if limit:  # a true-peak limiter: limiting at 4x the sample rate also catches the peaks between samples
-        ceiling = 10 ** ((TRUE_PEAK - 0.5) / 20)
+        ceiling = 10 ** ((TRUE_PEAK - 1.0) / 20)  # headroom for the peaks AAC encoding adds
         audio = (audio.filter("aresample", 4 * AUDIO_RATE)
                  .filter("alimiter", limit=f"{ceiling:.4f}", level="disabled", attack=5, release=50)
                  .filter("aresample", AUDIO_RATE))
@@ -120,15 +124,17 @@ def _normalised(stem: Path, gain: float, limit: bool, out: Path, timeout: float)
 def mix_reel(picture: Path, stem: Path, subtitles: Path, language_iso3: str, out: Path, *,
              timeout: float) -> dict[str, float]:
     """One language's reel: the picture (copied, not re-encoded), the stem brought to -16 LUFS (a limiter holds the
-    true peak when the gain would push it over -1.5 dBTP; the gain is corrected once for what the limiter took),
+    true peak when the gain would push it over -1.5 dBTP; the gain is corrected for what the limiter took),
     and the subtitles as mov_text."""
     measured = measure_loudness(stem, timeout=timeout)
     gain, limit = normalise_gain(measured)
     level = out.with_name(f".level-{out.stem.lstrip('.')}.{os.getpid()}.tmp.wav")
     try:
         result = _normalised(stem, gain, limit, level, timeout)
-        if limit and abs(result["lufs"] - LOUDNESS_TARGET) > 0.3:
-            gain += LOUDNESS_TARGET - result["lufs"]
+        for _ in range(CORRECTIONS):  # the limiter takes some loudness back: correct the gain for it
+            if not limit or abs(result["lufs"] - LOUDNESS_TARGET) <= 0.3:
+                break
+            gain += 1.5 * (LOUDNESS_TARGET - result["lufs"])  # the limiter takes a share of every extra dB
             result = _normalised(stem, gain, limit, level, timeout)
         video = ffmpeg.input(str(picture)).video
         subs = ffmpeg.input(str(subtitles), format="srt", sub_charenc="UTF-8")["s"]

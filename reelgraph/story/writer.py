@@ -332,8 +332,9 @@ class Writer:
             elif i > 1 and e is not None and e is prev_event and kind in ("angle", "closing", "reaction") \
                     and place == prev_place and members and set(members) <= set(prev_members):
                 transition = "continuous"  # the same action goes on in the same place: the camera keeps moving
-            if i == len(items) and len(items) > 2 and e is not None and (e.passing or set(e.lemmas) & FADE_END):
-                transition = "fade"
+            if i == len(items) and len(items) > 2 and e is not None and (
+                    e.passing or set(e.lemmas) & FADE_END or kind == "closing"):
+                transition = "fade"  # the film closes
             interior = PLACES[place][1]
             tod = e.time_of_day if e else None
             weather = e.weather if e else None
@@ -429,7 +430,10 @@ class Writer:
         return t[:120]
 
     def logline(self) -> str:
-        s = re.sub(r"\s+", " ", self.story.first_sentence).strip()
+        """The story as the user told it (its opening, up to the length of a logline), as plain text."""
+        s = re.sub(r"\s+", " ", self.req.prompt).strip()
+        if len(s) > 500:
+            s = s[:500].rsplit(" ", 1)[0] + "…"
         if len(s) > 590:
             s = s[:590].rsplit(" ", 1)[0] + "…"
         return s or "A short film."

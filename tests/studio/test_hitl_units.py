@@ -21,6 +21,8 @@ from reelgraph.schema import ReelRequest
 
 REQUEST = ReelRequest(prompt="A lighthouse keeper befriends a stray robot during a storm", shots=4, shot_seconds=1)
 SCRIPT = write_script(REQUEST)
+SCRIPT = SCRIPT.model_copy(update={"shots": [s.model_copy(update={"transition": tr}) for s, tr in
+                                             zip(SCRIPT.shots, ["cut", "cut", "continuous", "fade"], strict=True)]})
 
 
 def test_answers_approve_or_edit() -> None:
