@@ -698,6 +698,16 @@ class Reader:
         if count > 6:
             self.crowd_here = True
             return []
+        if (plural or count >= 2) and i + 2 < len(toks) and toks[i + 1].text in {",", "—", "–", ":"}:
+            # "two foxes, a vixen and her cub": the group is the members named right after it
+            stop = next((k for k in range(i + 2, len(toks)) if toks[k].text in {".", ";", "!", "?"}), len(toks))
+            parts = [k for k in range(i + 2, min(stop, i + 14))
+                     if (toks[k].cat or "").startswith(("p", "a")) and toks[k].low == toks[k].lem]
+            if len(parts) >= max(2, count):
+                for k in parts:  # "cub", "foal": young of the group's kind
+                    if kind != "person" and toks[k].cat == "a:creature":
+                        toks[k].cat = f"a:{kind}"
+                return []
         if plural or count >= 2:
             listed = self._names_after(toks, i + 1)
             if len(listed) >= 2:

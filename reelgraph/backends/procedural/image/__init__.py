@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from reelgraph.backends.base import KeyframeSpec
-from reelgraph.backends.procedural.image.caption import band_height, draw_caption
+from reelgraph.backends.procedural.image.caption import band_height, draw_caption, shown
 from reelgraph.backends.procedural.image.figures import draw_character
 from reelgraph.backends.procedural.image.layout import Placement, _layout, arrange
 from reelgraph.backends.procedural.image.looks import Look, look_of
@@ -123,7 +123,7 @@ class ProceduralImageBackend:
     def keyframe(self, spec: KeyframeSpec, *, width: int, height: int) -> Image.Image:
         """A storyboard frame of the spec's place, cast, framing, lighting, exposure, composition and caption."""
         w, h = width * SS, height * SS
-        caption = spec.caption.strip() if self.cfg.options.get("captions", True) else ""
+        caption = shown(spec.caption, height) if self.cfg.options.get("captions", True) else ""
         floor = h - band_height(height) * SS if caption else h
         looks = [look_of(c) for c in spec.characters]
         ps, flaw = arrange(looks, w, h, spec.framing, seed=spec.seed, composition=spec.composition, floor=floor)

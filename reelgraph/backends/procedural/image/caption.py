@@ -3,7 +3,8 @@
 The font is Source Sans Pro (Latin with accents, Greek, Cyrillic; from the font-source-sans-pro package), sized to
 the frame height; text is shown literally (no markup), wrapped on words, and ends with an ellipsis when it does not
 fit in two lines. A letter the font lacks is written without its accent when that helps; a caption mostly in a
-script the font lacks (Chinese, Arabic...) is not drawn rather than drawn as empty boxes.
+script the font lacks (Chinese, Arabic...) is not drawn rather than drawn as empty boxes, and neither is a caption on
+a frame too small for a readable one (under about 150 pixels high).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ FONT_FRACTION = 0.042  # font size / frame height
 ELLIPSIS = "…"
 
 
+MAX_BAND = 0.2  # the caption band may take at most this share of the frame's height
 MOSTLY = 0.7  # share of a caption's letters the font must have for it to be drawn
 
 
@@ -112,11 +114,18 @@ def wrap(text: str, width: float, d: ImageDraw.ImageDraw, font: ImageFont.FreeTy
     return out
 
 
+def shown(text: str, height: int) -> str:
+    """The caption as it will be drawn on a frame `height` high ('' when none will be)."""
+    if band_height(height) > MAX_BAND * height:  # a thumbnail-sized frame: the band would hide the picture
+        return ""
+    return legible(" ".join(text.split()), font_px(height))
+
+
 def draw_caption(img: Image.Image, text: str) -> Image.Image:
     """The frame with `text` written in a band at its bottom (unchanged when text is empty)."""
     w, h = img.size
     px = font_px(h)
-    text = legible(" ".join(text.split()), px)
+    text = shown(text, h)
     if not text:
         return img
     d = ImageDraw.Draw(img)
