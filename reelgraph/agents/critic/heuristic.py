@@ -104,6 +104,13 @@ def score_measures(m: dict[str, float]) -> tuple[float, list[str], list[str]]:
 Hit = tuple[str, float, str]  # defect, penalty, reason
 
 
+def _overlap(a: Box, b: Box) -> bool:
+    """Whether two figure boxes share more than a sliver (an unlisted match on a listed figure is that figure)."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    return ix * iy > 0.15 * min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+
+
 def judge_cast(shot: Shot, masters: dict[str, Path], rgb: np.ndarray, names: dict[str, str] | None = None,
                bottom: float = 1.0, kinds: dict[str, str] | None = None) -> tuple[dict[str, float], list[Hit]]:
     """Find every character the shot lists in a frame (RGB) and check it against its master; look for cast members
@@ -139,7 +146,8 @@ def judge_cast(shot: Shot, masters: dict[str, Path], rgb: np.ndarray, names: dic
             continue
         found = frame.find(sig, taken)
         m[f"extra_{slug}"] = found.match if found else 0.0
-        if found is not None and found.match >= EXTRA:
+        clear = found is not None and not any(_overlap(found.box, box) for box in taken)
+        if found is not None and clear and found.match >= EXTRA and found.head >= 0.6:  # a whole figure, face too
             hits.append(("extra_character", 3.5, f"{names.get(slug, slug)} is in frame; the shot does not list them"))
     return m, hits
 

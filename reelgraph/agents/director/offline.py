@@ -92,11 +92,17 @@ class OfflineDirector:
         return write_script(request)
 
     def shorten_line(self, line: VoiceLine, names: list[str], keep: float) -> str:
-        """A shorter line (about `keep` of its length): its first sentence, else the names of who is in frame."""
-        first = re.split(r"(?<=[.!?。！？])\s*", line.text.strip())[0].strip()
-        if first and len(first) <= keep * len(line.text):
-            return first
-        return " & ".join(names) if names else "…"
+        """A shorter line (about `keep` of its length): its first sentence, else its first clause, else its first
+        words: always the line's own words (a shot's line stays its own, never a list of names another shot has)."""
+        text, limit = line.text.strip(), keep * len(line.text)
+        for cut in (r"(?<=[.!?。！？])\s*", r"(?<=[,;:、，；])\s*"):
+            first = re.split(cut, text)[0].strip().rstrip(",;:、，；")
+            if first and len(first) <= limit:
+                return first
+        words = text.split()
+        while len(words) > 1 and len(" ".join(words)) > limit:
+            words.pop()
+        return " ".join(words) if len(words) > 1 or " " not in text else text[: max(1, int(limit))]
 
     def direct(self, brief: ShotBrief) -> AIMessage:
         """The next step of this take: a keyframe call, then a motion call, then 'take ready'."""
