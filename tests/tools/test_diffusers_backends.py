@@ -251,7 +251,8 @@ def test_first_block_cache_switch(flux_folder: Path) -> None:
 
 def test_backends_import_no_torch() -> None:
     code = ("import sys, reelgraph.backends.diffusers.image, reelgraph.backends.diffusers.video, "
-            "reelgraph.backends.diffusers.memory_plan; assert 'torch' not in sys.modules and 'diffusers' not in sys.modules")
+            "reelgraph.backends.diffusers.memory_plan; "
+            "assert 'torch' not in sys.modules and 'diffusers' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
