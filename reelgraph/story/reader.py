@@ -671,6 +671,15 @@ class Reader:
             break
         return out
 
+    def _appears(self, idx: int, toks: list[Tok], i: int, members: list[int], subject_done: bool) -> None:
+        """Cast member `idx` is in this event, mentioned at toks[i] (as its subject unless one came before)."""
+        members.append(idx)
+        self.cast[idx].mentions += 1
+        if not subject_done:
+            self.cast[idx].subject += 1
+            self._doing(idx, toks, i)
+        self._number_age(idx, toks, i)
+
     def _mention_role(self, toks: list[Tok], i: int, sent_no: int) -> list[int]:
         """A person/animal noun at toks[i]; returns the cast indices it names (may create members)."""
         t = toks[i]
@@ -1006,12 +1015,7 @@ class Reader:
                     subject_done = True
                     continue
                 if idx is not None and idx not in members:
-                    members.append(idx)
-                    self.cast[idx].mentions += 1
-                    if not subject_done:
-                        self.cast[idx].subject += 1
-                        self._doing(idx, toks, i)
-                    self._number_age(idx, toks, i)
+                    self._appears(idx, toks, i, members, subject_done)
                     lo = i
                     while lo > 0 and (toks[lo - 1].low in AGE_WORDS or toks[lo - 1].low in BUILD_WORDS or
                                       toks[lo - 1].low in lexicon.hand()["colours"]) and i - lo < 3:
@@ -1057,12 +1061,7 @@ class Reader:
                     continue  # "the dinosaur skeleton", "the fish shop", "a guard dog": a modifier of the noun after
                 for idx in self._mention_role(toks, i, si):
                     if idx not in members:
-                        members.append(idx)
-                        self.cast[idx].mentions += 1
-                        if not subject_done:
-                            self.cast[idx].subject += 1
-                            self._doing(idx, toks, i)
-                        self._number_age(idx, toks, i)
+                        self._appears(idx, toks, i, members, subject_done)
                 subject_done = True
                 continue
             if cat == "g":
