@@ -11,9 +11,9 @@ Per case (a run folder's `script.json`, `shots/shotNN/kept.json`, `run.json`, an
 - place accuracy: 1 when the script's main place (the most frequent non-empty `Shot.place`, first-seen on ties;
   the first shot's when none is set) is one of the accepted keys, else 0; place shot share: share of shots whose
   place is an accepted key or one of the story's other places.
-- coverage: share of the prompt's content words (lemmas via simplemma when importable, else a plain suffix strip;
-  stopwords of the prompt's language and words under 3 letters left out) found among the lemmas of the shots' beats
-  and actions and of the voice-over lines in the prompt's language.
+- coverage: share of the prompt's content words (simplemma's lemmas; stopwords of the prompt's language and words
+  under 3 letters left out) found among the lemmas of the shots' beats and actions and of the voice-over lines
+  in the prompt's language.
 - distinct lines: share of shots none of whose voice-over lines (language, normalised text) is spoken in another.
 - critic: first-pass rate (first take scored ≥ threshold), final pass rate (kept take ≥ threshold), takes per shot.
 - constraints: cast_size, kinds, not_cast, not_places, each ok or not.
@@ -29,9 +29,10 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from functools import cache
 from pathlib import Path
 from typing import Any
+
+import simplemma
 
 from reelgraph.evals.cases import CastRole, Fidelity
 from reelgraph.schema import Character, Script, ShotResult
@@ -143,28 +144,12 @@ def describes(word: str, character: Character) -> bool:
     return _has_word(word, text)
 
 
-@cache
-def _simplemma() -> Any:
-    try:
-        import simplemma
-    except ImportError:
-        return None
-    return simplemma
-
-
 def lemma(word: str, lang: str) -> str:
-    """The word's lemma (simplemma when importable and it knows the language), folded."""
-    sm = _simplemma()
-    if sm is not None:
-        try:
-            return fold(sm.lemmatize(word, lang=lang)) or fold(word)
-        except (ValueError, KeyError):
-            pass
-    w = fold(word)
-    for suffix in ("'s", "ing", "es", "ed", "s"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            return w[: -len(suffix)]
-    return w
+    """The word's lemma by simplemma (independent of the story reader's own lexicon), folded."""
+    try:
+        return fold(simplemma.lemmatize(word, lang=lang)) or fold(word)
+    except (ValueError, KeyError):
+        return fold(word)
 
 
 def lemmas(text: str, lang: str) -> set[str]:
