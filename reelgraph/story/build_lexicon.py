@@ -1,6 +1,7 @@
 """Generate ``reelgraph/story/data/lexicon.json.gz`` from WordNet 3.0 and simplemma (run by hand, never at runtime).
 
-Needs: Debian's ``wordnet-base`` (``apt-get install wordnet-base``: /usr/share/wordnet), ``nltk`` and ``simplemma``::
+Needs: Debian's ``wordnet-base`` (``apt-get install wordnet-base``: /usr/share/wordnet), ``nltk``, ``simplemma`` and
+``names`` (its US census first-name lists, MIT licensed)::
 
     python -m reelgraph.story.build_lexicon
 
@@ -173,8 +174,44 @@ def build() -> dict:
     only_nouns = {w for w in wn.all_lemma_names("n") if w.isalpha() and w.islower() and w in words
                   and not any(wn.synsets(w, pos) for pos in "vasr")}
     return {"nouns": nouns, "words": sorted(words - set(nouns)), "geo": sorted(geo), "exc": exc,
-            "only_nouns": sorted(only_nouns),
+            "cues": _cues(wn, nouns),
+            "only_nouns": sorted(only_nouns), "given": _given_names(),
             "forms": _forms()}
+
+
+def _cues(wn, nouns: dict[str, str]) -> dict[str, str]:
+    """Noun -> the place its WordNet definition names: "bartender" (...serves drinks at a bar) -> bar,
+    "astronaut" (...travel in a spacecraft) -> space, "fridge" (a kitchen appliance...) -> kitchen.
+
+    Lets the reader see where a story happens when it never names the place ("Chef Rocco", "the walk-in fridge").
+    Only a noun's first sense is read, and only nouns that are not places themselves.
+    """
+    out: dict[str, str] = {}
+    for lemma in wn.all_lemma_names("n"):
+        if not lemma.isalpha() or not lemma.islower() or nouns.get(lemma, "").startswith("l:"):
+            continue
+        synsets = [s for s in wn.synsets(lemma, "n") if not s.instance_hypernyms()]
+        if not synsets:
+            continue
+        for word in synsets[0].definition().replace(";", " ").replace(",", " ").split():
+            base = wn.morphy(word.lower(), "n") or word.lower()
+            if nouns.get(base, "").startswith("l:") and base not in {"room", "house", "home", "place", "building"}:
+                out[lemma] = nouns[base][2:]
+                break
+    return out
+
+
+def _given_names() -> list[str]:
+    """First names of the US census lists (the ``names`` package's data files), lower case."""
+    import names
+
+    root = Path(names.__file__).parent
+    out: set[str] = set()
+    for name in ("dist.female.first", "dist.male.first"):
+        for line in (root / name).read_text().splitlines():
+            if line.split():
+                out.add(line.split()[0].lower())
+    return sorted(out)
 
 
 def _forms() -> dict[str, dict[str, str]]:

@@ -48,6 +48,18 @@ def frames() -> dict:
     return json.loads((DATA / "frames.json").read_text(encoding="utf-8"))
 
 
+GENERIC_CUES = {"home", "field", "city_street"}  # places too many definitions name to say anything
+
+
+@lru_cache(maxsize=1)
+def place_cues() -> dict[str, str]:
+    """English noun -> the place it points to when a story never names one: the hand map's cues ("chef": kitchen),
+    then WordNet's definitions ("bartender ... at a bar": bar), generic places left out."""
+    table = {k: v for k, v in extract().get("cues", {}).items() if v not in GENERIC_CUES}
+    table.update({w: place for place, words in hand().get("place_cues", {}).items() for w in words})
+    return table
+
+
 @lru_cache(maxsize=4)
 def nouns(lang: str) -> dict[str, str]:
     """Lower-case noun (lemma) -> category code ('p', 'p:child', 'a:fox', 'l:kitchen', 'g', 'o')."""
@@ -73,6 +85,12 @@ def english_words() -> frozenset[str]:
 def only_nouns() -> frozenset[str]:
     """English words WordNet knows only as nouns ("skeleton", "door"): never verbs or adjectives."""
     return frozenset(extract().get("only_nouns", ()))
+
+
+@lru_cache(maxsize=1)
+def given_names() -> frozenset[str]:
+    """Common first names (lower case) from the US census lists, to tell "Sam" the person from "sam" the missile."""
+    return frozenset(extract().get("given", ()))
 
 
 @lru_cache(maxsize=1)

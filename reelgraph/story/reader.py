@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 
 from reelgraph.story import lexicon
@@ -24,6 +25,11 @@ STREET_WORDS = {"street", "avenue", "road", "lane", "boulevard", "square", "park
                 "cathedral", "castle", "palace", "hotel", "cafe", "café", "restaurant", "school", "university"}
 PLACE_PREPS = {"in", "at", "from", "near", "into", "across", "through", "around", "outside", "inside", "towards",
                "toward", "de", "à", "en", "aus", "nach", "bei", "im", "am", "zu", "desde", "hacia", "por", "dans"}
+LANDMARK_PREPS = {"under", "behind", "beside", "below", "beneath"}
+# nouns that are places only after a preposition ("on the boat"); otherwise things ("fixed the boat")
+WEAK_PLACES = {"boat", "ship", "sailboat", "ice", "water", "roof", "train", "car", "bus", "tree", "waves", "stage"}
+
+
 def _words(text: str) -> set[str]:
     return set(text.split())
 
@@ -398,19 +404,31 @@ def _is_name_token(tok: Tok, prev: Tok | None, lang: str, sentence_start: bool) 
         return False
     if t in lexicon.geo_names() or tok.low in STREET_WORDS or tok.low in CALENDAR:
         return False
+    if prev is not None and prev.text.isdigit():
+        return False  # "a 1972 Beetle", "the 1984 Olympics": a model or an event, not a person
     if lang == "de":
-        if prev and prev.text[:1].islower() and (prev.low in DETS | PLACE_PREPS | STOP["de"] or prev.low.endswith(
-                ("e", "en", "er", "es", "em", "ig", "lich", "isch", "zig"))):
-            return False  # "ein halbes Brötchen", "jeden Morgen": German nouns after their article or adjective
+        if prev and (prev.low in DETS | STOP["de"] or prev.text[:1].islower() and (prev.low in PLACE_PREPS or (
+                prev.low.endswith(("e", "en", "er", "es", "em", "ig", "lich", "isch", "zig"))))):
+            return False  # "Der Zug", "ein halbes Brötchen", "jeden Morgen": German nouns after an article/adjective
         return tok.cat is None and not tok.low.endswith(GERMAN_NOUN_ENDS)
     if lang == "en" and prev is not None and prev.low in DETS and not sentence_start:
         return False  # "the Rusty Anchor", "My Way": a venue or a title, not a person
-    if tok.cat is not None and tok.low not in HONORIFICS and (
+    if tok.cat is not None and tok.low not in HONORIFICS and not (lang == "en" and _given_name(tok.low)) and (
             sentence_start or tok.low in LOWER_SEEN or not tok.cat.startswith(("p", "a", "o"))):
         return False
     if sentence_start or (prev and prev.text in {'"', "“", "(", ":"}):
-        return tok.low not in lexicon.english_words() and tok.lem not in lexicon.english_words()
+        return (tok.low not in lexicon.english_words() and tok.lem not in lexicon.english_words()) or \
+            _given_name(tok.low)
     return True
+
+
+def _given_name(low: str) -> bool:
+    """A common first name that WordNet knows only as a noun ("sam", "joy", "benny", "tom"): a name when capitalised.
+
+    A first name that is also a verb or adjective ("will", "hope", "grace", "mark") is not taken on its own.
+    """
+    return low in lexicon.given_names() and (low in lexicon.only_nouns() or low not in lexicon.english_words()) and \
+        not (lexicon.category(low) or "").startswith(("l:", "g"))
 
 
 class Reader:
@@ -418,6 +436,7 @@ class Reader:
 
     def __init__(self, text: str) -> None:
         self.text = _norm(text)[:32_000]
+        self.place_hints: list[str] = []
         self.lang = detect_language(self.text)
         if _caseless(self.text):
             self.text = _truecase(self.text, self.lang)
@@ -680,6 +699,39 @@ class Reader:
             self._doing(idx, toks, i)
         self._number_age(idx, toks, i)
 
+    def _apposition(self, idx: int, toks: list[Tok], i: int, full: str) -> None:
+        """What follows a name and describes it: "Biscuit, her dog," / "Marco, a chef," / "Arthur's a widower"."""
+        e = i
+        while e + 1 < len(toks) and (toks[e + 1].text == "." or
+                                     self.names_here.get(toks[e + 1].text) == full):
+            e += 1
+        if toks[e].poss and self.lang == "en" and e + 2 < len(toks) and toks[e + 1].low in INDEF:
+            k = e + 2  # "Arthur's a widower": 's is "is"; Arthur is the widower
+            while k < len(toks) and k < e + 5 and toks[k].cat is None and toks[k].text[0].isalpha():
+                k += 1
+            if k < len(toks) and (toks[k].cat or "").startswith("p") and toks[k].low == toks[k].lem:
+                self.cast[idx].role = self.cast[idx].role or toks[k].lem
+                self._describe(idx, toks, e + 1, k)
+                self.skip.add(k)
+        if e + 3 < len(toks) and toks[e + 1].text == "," and toks[e + 2].low in DETS | INDEF:
+            k = e + 2
+            while k < len(toks) and k < e + 6 and toks[k].text[0].isalpha() and (
+                    toks[k].cat is None or (toks[k].cat or "x")[0] in "ol" and k + 1 < len(toks) and
+                    (toks[k + 1].cat or "").startswith(("p", "a"))):
+                k += 1  # "a retired electrician", "the lab mouse": up to the noun
+            if k < len(toks) and (toks[k].cat or "").startswith(("p", "a")) and \
+                    toks[k].low == toks[k].lem:
+                cat = toks[k].cat or ""
+                if not self.cast[idx].role:
+                    self.cast[idx].role = toks[k].lem
+                    self._set_gender(idx, toks[k].low, toks[e + 2].low)
+                if cat.startswith("a:") and self.cast[idx].kind == "person":
+                    self.cast[idx].kind = cat[2:]
+                elif cat.startswith("p:"):
+                    self.cast[idx].age = cat[2:]
+                self._describe(idx, toks, e + 2, k)
+                self.skip.add(k)  # the apposition is the same one: never a second member
+
     def _mention_role(self, toks: list[Tok], i: int, sent_no: int) -> list[int]:
         """A person/animal noun at toks[i]; returns the cast indices it names (may create members)."""
         t = toks[i]
@@ -707,6 +759,17 @@ class Reader:
         if count > 6:
             self.crowd_here = True
             return []
+        if i > 0 and toks[i - 1].text.isdigit():
+            return []  # "a 1972 Beetle": a model, not a creature
+        named_cast = any(m.named for m in self.cast) or any(v for v in self.names_here.values())
+        if plural and kind != "person" and not count and named_cast and i > 0 and (
+                toks[i - 1].poss or toks[i - 1].low in DETS) and (
+                toks[i - 1].low != "the" or i > 1 and toks[i - 2].text[:1].isalpha() and toks[i - 2].low not in
+                {"and", "but", "then", "while", "when", "as"}):
+            return []  # "feeds the pigeons", "eaten the castle's rats": animals the named cast deals with
+        if kind != "person" and not t.text[:1].isupper() and any(
+                x.low in PLACE_PREPS | LANDMARK_PREPS for x in toks[max(0, lo - 1):lo]):
+            return []  # "they wait under the blue whale": a landmark, not a character
         if (plural or count >= 2) and i + 2 < len(toks) and toks[i + 1].text in {",", "—", "–", ":"}:
             # "two foxes, a vixen and her cub": the group is the members named right after it
             stop = next((k for k in range(i + 2, len(toks)) if toks[k].text in {".", ";", "!", "?"}), len(toks))
@@ -728,7 +791,17 @@ class Reader:
                 return listed
         # apposition: "her dog Biscuit", "a fox named Rusty", "Chef Marco"
         j = i + 1
-        if j + 1 < len(toks) and toks[j].text == "," and det and toks[j + 1].text in self.names_here and (
+        if det and j < len(toks) and toks[j].low in {"du", "de", "des", "of", "del", "vom", "von"}:
+            k = j + 1  # "le chat du quartier, Minou": the role's own complement, then the name
+            while k < len(toks) and k < j + 4 and toks[k].text[:1].isalpha() and toks[k].text not in self.names_here:
+                k += 1
+            if k + 1 < len(toks) and toks[k].text == ",":
+                j = k
+        if j + 2 < len(toks) and toks[j].text == "," and toks[j + 1].low in TITLE_WORDS and toks[j + 1].text.islower() \
+                and toks[j + 2].text in self.names_here:
+            j += 1  # "son voisin, monsieur Girard": a lower-case title before the name
+        if j + 1 < len(toks) and toks[j].text in {",", "monsieur"} | TITLE_WORDS and det and \
+                toks[j + 1].text in self.names_here and (
                 j + 2 >= len(toks) or toks[j + 2].text in {",", ".", "—", ";"} or self.names_here.get(
                 toks[j + 2].text) == self.names_here[toks[j + 1].text]):
             j += 1  # "her cat, Biscuit,", "the conductor, Mr. Varga,": the role of the name after the comma
@@ -758,6 +831,7 @@ class Reader:
                 self._set_gender(idx, t.low, det)
                 self._describe(idx, toks, lo, i)
                 self.skip.add(j)
+                self._apposition(idx, toks, j, self.names_here[toks[j].text] or "")
                 return [idx]
         if count >= 2 or (plural and kind != "person" and det not in {"the"}):
             n = min(count or 2, 6)
@@ -817,14 +891,15 @@ class Reader:
                         self.title_at.add(i)
                     i = ends + 1
                     continue
-            if t.text[:1].isupper() and t.text[0].isalpha() and i > 0 and (
+            if t.text[:1].isupper() and t.text[0].isalpha() and i > 0 and t.low not in CALENDAR | HONORIFICS and (
                     (prev is not None and prev.low in STREET_WORDS and prev.text[:1].isupper()) or (
                     self.lang == "en" and prev is not None and prev.low in DETS)) or (
                     t.low in {"st", "ste", "saint", "san", "santa", "sankt"} and i + 2 < len(toks) and
                     toks[i + 1 + (toks[i + 1].text == ".")].text[:1].isupper()):
                 # "Rue Colbert", "the Rusty Anchor", "St. Mary's": names of places and things
                 k = i + 1
-                while k < len(toks) and (toks[k].text[:1].isupper() or toks[k].text == "."):
+                while k < len(toks) and (toks[k].text[:1].isupper() or toks[k].text == ".") and \
+                        toks[k].low not in HONORIFICS:
                     k += 1
                 for x in toks[i:k]:
                     if x.text != ".":
@@ -834,6 +909,13 @@ class Reader:
             start = i == 0 or (prev is not None and prev.text in '."“')
             n1 = toks[i + 1] if i + 1 < len(toks) else None
             n2 = toks[i + 2] if i + 2 < len(toks) else None
+            if self.lang == "en" and start and t.text[:1].isupper() and t.text.isalpha() and n1 is not None and \
+                    t.low in lexicon.given_names() and t.low not in STOP["en"] | CALENDAR and (
+                    n1.low in {"and", ","} or n1.poss or (n1.text.islower() and n1.low != n1.lem and
+                                                         n1.low.endswith("s") and n1.cat is None)):
+                found[t.text] = t.text  # "Jack and his niece", "Rose pours the tea": a first name opens the sentence
+                i += 1
+                continue
             if self.lang == "en" and start and t.text[:1].isupper() and t.text.isalpha() and n1 and n2 and \
                     t.low not in STOP["en"] | PLACE_PREPS | CALENDAR and not t.low.endswith("ly") and \
                     t.text not in lexicon.geo_names() and ((t.cat or "p")[0] == "p" or n2.low == "who") and (
@@ -945,6 +1027,14 @@ class Reader:
                 all_lemmas.extend(ev.lemmas)
                 if len(ev.lemmas) >= 1:
                     events.append(ev)
+        # a story that never names its place still says where it is: "Chef Rocco", "the walk-in fridge" -> a kitchen
+        if lang == "en" and not any(e.place for e in events):
+            votes = Counter(c for lem in all_lemmas if (c := lexicon.place_cues().get(lem.lower())))
+            votes.update(self.place_hints * 2)  # "the harbour master": the harbour is near
+            if votes:
+                cue = max(votes, key=lambda k: (votes[k], -list(votes).index(k)))
+                for e in events:
+                    e.place = cue
         # before the story names its first place, it is already there ("Opening night. The star ... at the theatre")
         first_place = next((e for e in events if e.place), None)
         if first_place is not None:
@@ -993,7 +1083,7 @@ class Reader:
         self.crowd_here = False
         place = None
         place_words = ""
-        place_prep = False
+        place_prep = place_after_prep = False
         objects: list[str] = []
         subject_done = False
         poss_owners: list[int] = []
@@ -1022,26 +1112,7 @@ class Reader:
                         lo -= 1
                     if lo < i:
                         self._describe(idx, toks, lo, i)
-                    # "Biscuit, her dog," / "Marco, a chef,"
-                    e = i
-                    while e + 1 < len(toks) and (toks[e + 1].text == "." or
-                                                 self.names_here.get(toks[e + 1].text) == full):
-                        e += 1
-                    if e + 3 < len(toks) and toks[e + 1].text == "," and toks[e + 2].low in DETS | INDEF:
-                        k = e + 2
-                        while k < len(toks) and k < e + 6 and toks[k].cat is None and toks[k].text[0].isalpha():
-                            k += 1
-                        if k < len(toks) and (toks[k].cat or "").startswith(("p", "a")) and \
-                                toks[k].low == toks[k].lem and not self.cast[idx].role:
-                            cat = toks[k].cat or ""
-                            self.cast[idx].role = toks[k].lem
-                            if cat.startswith("a:"):
-                                self.cast[idx].kind = cat[2:]
-                            elif cat.startswith("p:"):
-                                self.cast[idx].age = cat[2:]
-                            self._set_gender(idx, toks[k].low, toks[e + 2].low)
-                            self._describe(idx, toks, e + 2, k)
-                            self.skip.add(k)
+                    self._apposition(idx, toks, i, full)
                     self._describe(idx, toks, i, i)
                 subject_done = True
                 continue
@@ -1078,9 +1149,19 @@ class Reader:
                 if any(x.low in {"about", "of"} and k > 0 and (toks[k - 1].lem in ABSENT_NOUNS or x.low == "about")
                        for k, x in enumerate(toks[:i]) if k >= i - 4):
                     continue  # "a story about a lighthouse", "a photo of the sea": not where the scene is
+                prep = next((x.low for x in reversed(toks[max(0, i - 4):i]) if x.low in PLACE_PREPS | {"for"}), "")
+                if prep in {"from", "desde", "aus", "for"}:
+                    continue  # "ice from the fish shop", "a birdhouse for the garden": not where the scene is
+                if lang == "en" and nxt is not None and nxt.text.islower() and (nxt.cat or "").startswith(("p", "o")) \
+                        and t.low == t.lem:
+                    self.place_hints.append(cat[2:])
+                    continue  # "the harbour master", "the station clock": a noun's modifier, not the scene
+                if (t.lem in WEAK_PLACES or cat == "l:sea" and t.lem not in {"sea", "ocean"}) and not prep:
+                    continue  # "taken the boat out", "the ice": a thing in the story, a place only with "on"/"in"
                 has_prep = any(x.low in PLACE_PREPS for x in toks[max(0, i - 4):i])
                 if place is None or (place == "city_street" and cat[2:] != "city_street") or (
-                        has_prep and not place_prep):
+                        has_prep and not place_after_prep):
+                    place_after_prep = has_prep  # "woodworking in the garage": the garage, said with "in"
                     place = cat[2:]
                     place_prep = has_prep
                     lo = i

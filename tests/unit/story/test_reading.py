@@ -144,3 +144,29 @@ def test_fast_on_a_long_caseless_prompt() -> None:
     t = time.perf_counter()
     script(text, 24)
     assert time.perf_counter() - t < 1.0
+
+
+def test_common_first_names_models_and_appositions() -> None:
+    garage = script("Jack and his niece Ruby restore a 1965 Mustang in the garage. Her friend Mr. Bell, a retired "
+                    "welder, drops by with coffee. Ruby's a natural.")
+    assert cast(garage) == {"Jack": ("person", "adult"), "Ruby": ("person", "adult"),
+                            "Mr. Bell": ("person", "elder")}, "'Jack' is a name; the welder is Mr. Bell; no Mustang"
+    assert {s.place for s in garage.shots} == {"garage"}
+    fr = script("Son voisin, monsieur Lefèvre, aide Juliette à réparer son vélo dans le garage.")
+    assert set(cast(fr)) == {"Lefèvre", "Juliette"}, "the neighbour is monsieur Lefèvre, not a third person"
+
+
+def test_animals_the_cast_deals_with_and_landmarks_are_not_cast() -> None:
+    s = script("Every Saturday Mrs. Adeyemi feeds the ducks at the pond while her grandson Kofi naps under the "
+               "stone lion by the gate.")
+    assert set(cast(s)) == {"Mrs. Adeyemi", "Kofi"}
+
+
+def test_place_from_what_the_story_names_when_it_never_says_where() -> None:
+    kitchen = read_story("Two hundred covers and the head chef has quit. Sous-chef Ana takes the pass; the dishwasher, "
+                         "Theo, runs plates from the cafe next door.")
+    assert {e.place for e in kitchen.events} == {"kitchen"}, "a chef, a pass and a dishwasher: a kitchen, not a cafe"
+    harbour = read_story("The harbour master, Ines, waves the little ferry in. Nobody else is awake.")
+    assert {e.place for e in harbour.events} == {"harbour"}
+    church = read_story("The bride, Aoife, is late. The vicar checks his watch for the fourth time.")
+    assert {e.place for e in church.events} == {"church"}
