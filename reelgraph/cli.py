@@ -20,6 +20,19 @@ Checkpoint = Annotated[str | None, typer.Option(
                          "else SQLite in the run folder")]
 
 
+
+def run_folder(value: str) -> Path:
+    """The --out value as a path; an empty one is refused (it would mean the current folder)."""
+    if not value.strip():
+        raise typer.BadParameter("an empty path is no run folder: name one, e.g. --out outputs/demo")
+    return Path(value)
+
+
+def OutOption(help: str) -> Any:  # noqa: N802 (an option factory, used like a type)
+    """The --out option, parsed by `run_folder`."""
+    return typer.Option(help=help, parser=run_folder, metavar="PATH")
+
+
 class ProgressView:
     """Rich progress bars fed by the graph's custom stream events."""
 
@@ -59,9 +72,17 @@ def _run_with_progress(fn: Any, shots: int, *args: Any) -> Any:
 
 
 def _summary_table(out: Path) -> None:
-    import json
+    from reelgraph.run.reading import read_json
 
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    try:
+        summary = read_json(out / "summary.json", what="summary", error=ReelgraphError)
+        _print_summary(out, summary)
+    except (ReelgraphError, KeyError, TypeError, ValueError) as e:
+        console.print(f"[bold red]error:[/] cannot show the summary: {e}")
+        raise typer.Exit(1) from None
+
+
+def _print_summary(out: Path, summary: dict[str, Any]) -> None:
     if summary.get("waiting") == "approve_script":
         console.print(f"[bold yellow]waiting for approval:[/] the script is {out / 'script.json'}\n"
                       f"approve it: reelgraph approve --out {out}   (or edit it and add --edit {out / 'script.json'})")
@@ -79,6 +100,12 @@ def _summary_table(out: Path) -> None:
         console.print(f"[bold green]reel:[/] {out / summary['final']}  ({', '.join(summary['reels'].values())})")
 
 
+def _interrupted(out: Path) -> None:
+    """Ctrl-C (or SIGINT to the process group): say what is kept and how to go on; exit 130."""
+    console.print(f"interrupted: what was made is kept; continue with: reelgraph resume --out {out}")
+    raise typer.Exit(130)
+
+
 def _fail(e: Exception, out: Path | None = None) -> None:
     if isinstance(e, UsageError):
         console.print(f"[bold red]error:[/] {e}")
@@ -91,7 +118,7 @@ def _fail(e: Exception, out: Path | None = None) -> None:
 @app.command()
 def generate(
     prompt: Annotated[str, typer.Option(help="the story, in a sentence or a page")],
-    out: Annotated[Path, typer.Option(help="run folder (created)")],
+    out: Annotated[Path, OutOption("run folder (created)")],
     shots: Annotated[int, typer.Option(help="number of shots (1-24)")] = 6,
     languages: Annotated[str, typer.Option(help="comma-separated voice-over languages, e.g. en,fr,zh")] = "en",
     seconds: Annotated[float, typer.Option(help="seconds per shot")] = 5.0,
@@ -119,20 +146,23 @@ def generate(
     for env, url in (("REELGRAPH_DIRECTOR_URL", director_url), ("REELGRAPH_CRITIC_URL", critic_url)):
         if url:
             os.environ[env] = url
+    started = False
     try:
         request = runner.parse_request(
             prompt=prompt, shots=shots, languages=[x for x in languages.split(",") if x.strip()] or [""],
             shot_seconds=seconds, width=width, height=height, fps=fps, critic=critic, critic_threshold=threshold,
             max_attempts=max_attempts, seed=seed, approve_script=approve)
-        run = runner.new_run(request, out, profile, checkpoint)
+        with runner.started_run(request, out, profile, checkpoint) as run:  # the folder stays claimed to the end
+            started = True
+            console.print(f"run {run['run_id']} in {out} ({profile} profile)")
+            _run_with_progress(lambda on_event: runner.execute(out, run, request.model_dump(), on_event,
+                                                               checkpoint=checkpoint), request.shots)
     except (UsageError, ReelgraphError) as e:
-        _fail(e)
-    console.print(f"run {run['run_id']} in {out} ({profile} profile)")
-    try:
-        _run_with_progress(lambda on_event: runner.execute(out, run, request.model_dump(), on_event,
-                                                           checkpoint=checkpoint), request.shots)
-    except ReelgraphError as e:
-        _fail(e, out)
+        _fail(e, out if started else None)
+    except KeyboardInterrupt:
+        if not started:
+            raise typer.Exit(130) from None
+        _interrupted(out)
     _summary_table(out)
 
 
@@ -143,7 +173,7 @@ def _existing_run(out: Path) -> Path | None:
 
 
 @app.command()
-def resume(out: Annotated[Path, typer.Option(help="run folder of the run to continue")],
+def resume(out: Annotated[Path, OutOption("run folder of the run to continue")],
            checkpoint: Checkpoint = None,
            repair: Annotated[bool, typer.Option(help="render again what is missing or damaged in the run folder")]
            = False) -> None:
@@ -158,6 +188,8 @@ def resume(out: Annotated[Path, typer.Option(help="run folder of the run to cont
             run["request"]["shots"])
     except (UsageError, ReelgraphError) as e:
         _fail(e, _existing_run(out))
+    except KeyboardInterrupt:
+        _interrupted(out)
     if not worked:
         console.print("the run is already finished: nothing to do")
     _summary_table(out)
@@ -165,7 +197,7 @@ def resume(out: Annotated[Path, typer.Option(help="run folder of the run to cont
 
 @app.command()
 def approve(
-    out: Annotated[Path, typer.Option(help="run folder of a run waiting for its script to be approved")],
+    out: Annotated[Path, OutOption("run folder of a run waiting for its script to be approved")],
     edit: Annotated[Path | None, typer.Option(help="an edited script.json to use instead of the planned one")] = None,
     checkpoint: Checkpoint = None,
 ) -> None:
@@ -180,12 +212,14 @@ def approve(
                            run["request"]["shots"])
     except (UsageError, ReelgraphError) as e:
         _fail(e, _existing_run(out))
+    except KeyboardInterrupt:
+        _interrupted(out)
     _summary_table(out)
 
 
 @app.command("redo-shot")
 def redo_shot(
-    out: Annotated[Path, typer.Option(help="run folder of a finished run")],
+    out: Annotated[Path, OutOption("run folder of a finished run")],
     shot: Annotated[int, typer.Option(help="the shot to render again (1-based)")],
     note: Annotated[str | None, typer.Option(help="a note for the Director about this shot")] = None,
     checkpoint: Checkpoint = None,
@@ -203,11 +237,13 @@ def redo_shot(
                            run["request"]["shots"])
     except (UsageError, ReelgraphError) as e:
         _fail(e, _existing_run(out))
+    except KeyboardInterrupt:
+        _interrupted(out)
     _summary_table(out)
 
 
 @app.command()
-def history(out: Annotated[Path, typer.Option(help="run folder")], checkpoint: Checkpoint = None,
+def history(out: Annotated[Path, OutOption("run folder")], checkpoint: Checkpoint = None,
             as_json: Annotated[bool, typer.Option("--json", help="print JSON lines")] = False) -> None:
     """The run's checkpoints, newest first, with the forks made by redo-shot."""
     import json

@@ -6,11 +6,13 @@ The profile says which backend renders what and where models live; a user with r
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reelgraph.errors import UsageError, first_error
 
@@ -18,15 +20,28 @@ if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
 
 
+MAX_PROFILE_BYTES = 1 << 20
+BACKEND_NAME = r"^(?:[a-z][a-z0-9_]*|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*)$"
+
+
 class BackendConfig(BaseModel):
     """Which backend a tool uses, the model folder it loads (if any), and backend-specific options."""
 
     model_config = ConfigDict(extra="forbid")
 
-    backend: str = "procedural"
+    backend: str = Field(default="procedural", max_length=300,
+                         description="a built-in backend's name, or an import path `package.module:Class`")
     model: str | None = Field(default=None, description="local model folder (from_pretrained path)")
     models: dict[str, str] = Field(default_factory=dict, description="per-language or per-role model folders")
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("backend")
+    @classmethod
+    def _backend_name(cls, v: str) -> str:
+        if not re.match(BACKEND_NAME, v):
+            raise ValueError(f"{v!r} is neither a backend name (e.g. 'diffusers') nor an import path "
+                             "'package.module:Class'")
+        return v
 
 
 class AgentConfig(BaseModel):
@@ -94,6 +109,25 @@ ENV_OVERRIDES = {
 }
 
 
+def read_profile_text(path: Path) -> str:
+    """A profile file's text: a plain UTF-8 file of at most `MAX_PROFILE_BYTES` (a FIFO or device is refused)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        raise UsageError(f"profile {str(path)!r}: {e.strerror or e}") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UsageError(f"profile {str(path)!r} is not a file")
+        data = f.read(MAX_PROFILE_BYTES + 1)
+    if len(data) > MAX_PROFILE_BYTES:
+        raise UsageError(f"profile {str(path)!r} is more than the {MAX_PROFILE_BYTES} bytes allowed")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"profile {str(path)!r} is not UTF-8 text ({e.reason} at byte {e.start})") from None
+
+
 def load_profile(source: str | Path | dict[str, Any] | Profile | None = None) -> Profile:
     """A profile from a TOML file path, a dict, or None / 'animatic' for the built-in animatic profile."""
     if isinstance(source, Profile):
@@ -105,17 +139,16 @@ def load_profile(source: str | Path | dict[str, Any] | Profile | None = None) ->
         data = dict(source)
     else:
         path = Path(source)
-        if not path.is_file():
-            raise UsageError(f"profile {str(path)!r} is not a file")
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise UsageError(f"profile {path}: {e}") from None
+            data = tomllib.loads(read_profile_text(path))
+        except (tomllib.TOMLDecodeError, RecursionError) as e:
+            raise UsageError(f"profile {path}: {e or 'nested too deep'}") from None
         data.setdefault("name", path.stem)
     for env, (section, key) in ENV_OVERRIDES.items():
         if os.environ.get(env):
             data.setdefault(section, {"kind": "llm" if section == "director" else "vlm"})
-            data[section][key] = os.environ[env]
+            if isinstance(data[section], dict):  # anything else is named by the validation below
+                data[section][key] = os.environ[env]
     try:
         return Profile.model_validate(data)
     except ValidationError as e:
@@ -133,6 +166,7 @@ class Settings(BaseModel):
 
     @classmethod
     def from_runnable_config(cls, config: RunnableConfig | None) -> Settings:
+        """The settings in LangGraph's `configurable`; the run folder defaults to outputs/<thread_id>."""
         conf = dict((config or {}).get("configurable") or {})
         settings = cls.model_validate(conf)
         if not settings.out_dir:

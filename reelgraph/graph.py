@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.tools import ToolException
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
-from pydantic import ValidationError
+from langgraph.types import Checkpointer
 
 from reelgraph.context import RunOptions
 from reelgraph.hitl.fork import ForkState
@@ -25,25 +25,24 @@ from reelgraph.nodes.cast import cast
 from reelgraph.nodes.chains import chain_node
 from reelgraph.nodes.finish import compose, music, score, voice
 from reelgraph.nodes.plan import approve, plan
-from reelgraph.nodes.shot import ascoped_tool_call, commit, critic, direct, scoped_tool_call
+from reelgraph.nodes.shot import ascoped_tool_call, commit, critic, direct, directors_mistake, scoped_tool_call
 from reelgraph.schema import ReelRequest
 from reelgraph.state import ReelState
 from reelgraph.tools import SHOT_TOOLS
 
 
-def _add_shot_loop(builder: StateGraph, *, chain_only: bool = False) -> None:
+def _add_shot_loop(builder: StateGraph[ReelState, Any, Any, Any], *, chain_only: bool = False) -> None:
     """The per-shot loop's nodes; `chain_only`: as a chain's subgraph (commit ends it; no music node there)."""
     ends: dict[str, Any] = {"destinations": ("tools", "critic")} if chain_only else {}
     builder.add_node("direct", direct, **ends)
-    builder.add_node("tools", ToolNode(SHOT_TOOLS, handle_tool_errors=(ToolException, ValidationError),
+    builder.add_node("tools", ToolNode(SHOT_TOOLS, handle_tool_errors=directors_mistake,
                                        wrap_tool_call=scoped_tool_call, awrap_tool_call=ascoped_tool_call))
     builder.add_node("critic", critic)
-    builder.add_node("commit", commit, input_schema=ForkState,
-                     **({"destinations": ("direct", END)} if chain_only else {}))
+    builder.add_node("commit", commit, input_schema=ForkState, destinations=("direct", END) if chain_only else None)
     builder.add_edge("tools", "direct")
 
 
-def chain_loop() -> Any:
+def chain_loop() -> CompiledStateGraph[ReelState, None, ReelState, ReelState]:
     """The per-shot loop alone, for one chain of parallel chains (it uses the parent run's checkpointer)."""
     builder = StateGraph(ReelState)
     _add_shot_loop(builder, chain_only=True)
@@ -54,15 +53,16 @@ def chain_loop() -> Any:
 CHAIN_LOOP = chain_loop()
 
 
-def build_graph(*, checkpointer: Any = None) -> Any:
+def build_graph(*,
+                checkpointer: Checkpointer = None) -> CompiledStateGraph[ReelState, RunOptions, ReelRequest, ReelState]:
     """The compiled reel graph (with `checkpointer`, or none for a LangGraph server, which brings its own)."""
     builder = StateGraph(ReelState, input_schema=ReelRequest, output_schema=ReelState, context_schema=RunOptions)
     builder.add_node("plan", plan)
     builder.add_node("approve", approve)
     builder.add_node("cast", cast)
     _add_shot_loop(builder)
-    builder.add_node("chain", chain_node(CHAIN_LOOP))
-    builder.add_node("score", score)
+    builder.add_node("chain", chain_node(CHAIN_LOOP), input_schema=ReelState)
+    builder.add_node("score", score, input_schema=ReelState)
     builder.add_node("music", music)
     builder.add_node("voice", voice)
     builder.add_node("compose", compose)

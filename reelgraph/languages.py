@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Language:
+    """A language: its code and name, its espeak voice, ISO 639-3 code and writing system."""
+
     code: str
     name: str
     espeak: str

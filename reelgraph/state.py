@@ -6,7 +6,7 @@ stays small and can be read by any worker. It is the one place that needs LangCh
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -28,11 +28,11 @@ from reelgraph.schema import (  # noqa: F401
 )
 
 
-def _merge(old: dict | None, new: dict | None) -> dict:
+def _merge(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
     return {**(old or {}), **(new or {})}
 
 
-def _merge_done(old: list | None, new: list | None) -> list[ShotResult]:
+def _merge_done(old: list[Any] | None, new: list[Any] | None) -> list[ShotResult]:
     """Committed shots merged by shot number (a newer result replaces an older one), kept in shot order: parallel
     chains of shots each add theirs. `langgraph.types.Overwrite` replaces the list (a redo drops later shots)."""
     by_shot = {r.shot: r for r in map(ShotResult.model_validate, old or [])}

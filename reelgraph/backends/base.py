@@ -59,6 +59,8 @@ class MediaInfo:
 
 
 class ImageBackend(Protocol):
+    """Draws the pictures: a master per character and a keyframe per take."""
+
     name: str
 
     def master(self, character: Character, *, width: int, height: int, seed: int) -> Image.Image:
@@ -69,6 +71,8 @@ class ImageBackend(Protocol):
 
 
 class VideoBackend(Protocol):
+    """Renders the clips: from a keyframe, or between two frames."""
+
     name: str
 
     def animate(self, keyframe: Path, motion: MotionSpec, out: Path) -> MediaInfo:
@@ -79,6 +83,8 @@ class VideoBackend(Protocol):
 
 
 class MusicBackend(Protocol):
+    """Composes the score."""
+
     name: str
 
     def compose(self, brief: MusicBrief, *, seconds: float, seed: int, out: Path) -> MediaInfo:
@@ -86,6 +92,8 @@ class MusicBackend(Protocol):
 
 
 class SpeechBackend(Protocol):
+    """Speaks the voice-over lines."""
+
     name: str
 
     def voices(self, language: str) -> list[str]:

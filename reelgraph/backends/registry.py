@@ -26,6 +26,10 @@ BACKENDS: dict[tuple[str, str], str] = {
     ("speech", "vits"): "reelgraph.backends.audio.vits:VitsSpeechBackend",
 }
 
+METHODS: dict[str, tuple[str, ...]] = {"image": ("master", "keyframe"), "video": ("animate", "bridge"),
+                                       "music": ("compose",), "speech": ("voices", "speak")}
+"""What a backend class of each kind must have (the protocols of reelgraph.backends.base)."""
+
 _cache: dict[tuple[str, str], Any] = {}
 _lock = threading.Lock()
 
@@ -38,9 +42,14 @@ def backend_class(kind: str, name: str) -> Any:
         raise UsageError(f"unknown {kind} backend {name!r}; known: {', '.join(known)} (or module:Class)")
     module, _, cls = target.partition(":")
     try:
-        return getattr(importlib.import_module(module), cls)
-    except (ImportError, AttributeError) as e:
-        raise UsageError(f"{kind} backend {name!r} cannot be imported: {e}") from e
+        found = getattr(importlib.import_module(module), cls)
+    except Exception as e:  # a module of the user's: whatever fails in it is theirs to fix, named
+        raise UsageError(f"{kind} backend {name!r} cannot be imported: {type(e).__name__}: {e}") from None
+    needs = METHODS.get(kind, ())
+    if not isinstance(found, type) or any(not callable(getattr(found, m, None)) for m in needs):
+        raise UsageError(f"{kind} backend {name!r} is not a backend class for {kind} (a class with the methods "
+                         f"{', '.join(needs)})")
+    return found
 
 
 def local_backend(kind: Kind, cfg: BackendConfig) -> Any:

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import CheckpointMetadata
 from langgraph.types import Command
 
 from reelgraph.errors import UsageError
 from reelgraph.hitl.interrupts import pending_approval, validate_script
 from reelgraph.run.lifecycle import EventSink, checkpointer, execute, read_run, redo, run_config, snapshot_of
+from reelgraph.run.reading import read_json
 from reelgraph.schema import ReelRequest, Script
 from reelgraph.state import ReelState
 
 
 def read_edit(path: Path) -> Any:
-    """The JSON of an edited script file (a usage error when it cannot be read)."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise UsageError(f"--edit {str(path)!r}: {e.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UsageError(f"--edit {str(path)!r} is not JSON: {e}") from None
+    """The JSON of an edited script file, read bounded (a usage error when it cannot be read or is not JSON)."""
+    return read_json(path, what="--edit")
 
 
 def approve(out: Path, edit: Any = None, on_event: EventSink | None = None, *,
@@ -41,7 +38,7 @@ def approve(out: Path, edit: Any = None, on_event: EventSink | None = None, *,
     else:
         on_disk = out / "script.json"
         planned = Script.model_validate(waiting["script"])
-        if on_disk.is_file() and json.loads(on_disk.read_text(encoding="utf-8")) != planned.model_dump(mode="json"):
+        if on_disk.is_file() and read_json(on_disk, what="the planned script") != planned.model_dump(mode="json"):
             raise UsageError(f"{on_disk} was changed: pass --edit {on_disk} to use it, or undo the change")
     return execute(out, run, Command(resume=answer), on_event, checkpoint=checkpoint)
 
@@ -57,11 +54,16 @@ def history(out: Path, *, checkpoint: str | None = None) -> list[dict[str, Any]]
     from reelgraph.graph import build_graph
 
     run = read_run(out)
+    config = cast(RunnableConfig, run_config(out, run))  # a plain dict there: {"configurable": {...}}
     with checkpointer(out, run, checkpoint) as saver:
-        snaps = list(build_graph(checkpointer=saver).get_state_history(run_config(out, run)))
-    return [{"id": s.config["configurable"]["checkpoint_id"],
-             "parent": (s.parent_config or {}).get("configurable", {}).get("checkpoint_id"),
-             "step": s.metadata.get("step"), "source": s.metadata.get("source"), "next": list(s.next),
-             "shot": s.values.get("shot"), "attempt": s.values.get("attempt"),
-             "redo": {k.removeprefix("redo_"): v for k, v in s.metadata.items() if k.startswith("redo_")} or None}
-            for s in snaps]
+        snaps = list(build_graph(checkpointer=saver).get_state_history(config))
+    entries: list[dict[str, Any]] = []
+    for s in snaps:
+        meta: CheckpointMetadata = s.metadata or {}  # a stored checkpoint always has its metadata
+        entries.append({
+            "id": s.config["configurable"]["checkpoint_id"],
+            "parent": (s.parent_config or {}).get("configurable", {}).get("checkpoint_id"),
+            "step": meta.get("step"), "source": meta.get("source"), "next": list(s.next),
+            "shot": s.values.get("shot"), "attempt": s.values.get("attempt"),
+            "redo": {k.removeprefix("redo_"): v for k, v in meta.items() if k.startswith("redo_")} or None})
+    return entries

@@ -24,6 +24,7 @@ from reelgraph.errors import UsageError
 from reelgraph.run.folder import RunFolder, sha256_file
 from reelgraph.schema import Script, ShotResult
 from reelgraph.state import ReelState
+from reelgraph.tools.common import script_of
 
 _TAKE_FILE = re.compile(r"^take(\d+)[._]")
 _VERSION = re.compile(r"^reel_final\.v(\d+)\.mp4$")
@@ -66,7 +67,8 @@ def archive_reels(folder: RunFolder, languages: list[str]) -> tuple[int, list[st
             try:
                 os.link(src, dst)  # compose replaces reels atomically: the link keeps the old bytes
             except OSError:
-                shutil.copy2(src, dst)
+                with folder.writing(dst.name) as tmp:  # the checked path: never through a link at dst
+                    shutil.copyfile(src, tmp)
             kept.append(dst.name)
     return version, kept
 
@@ -112,7 +114,7 @@ def fork(graph: Any, config: dict[str, Any], shot: int, note: str | None) -> tup
     state = ReelState.model_validate(head.values)
     if head.next or state.final is None:
         raise UsageError("the run is not finished: finish it first with `reelgraph resume`")
-    script = state.script
+    script = script_of(state)
     if not 1 <= shot <= len(script.shots):
         raise UsageError(f"--shot {shot}: the script has shots 1..{len(script.shots)}")
     base = base_checkpoint(graph, config, shot)

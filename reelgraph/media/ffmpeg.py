@@ -6,6 +6,7 @@ import functools
 import os
 import re
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
@@ -37,17 +38,39 @@ def ffmpeg_exe() -> str:
         return found
 
 
+def _cannot_start(e: OSError) -> BackendError:
+    """The error for an ffmpeg binary that cannot be started (missing, not executable)."""
+    hint = " (REELGRAPH_FFMPEG names it: fix or unset it)" if os.environ.get("REELGRAPH_FFMPEG") else ""
+    return BackendError(f"ffmpeg {ffmpeg_exe()!r} cannot be started: {e.strerror or e}{hint}")
+
+
+def failure(what: str, returncode: int, stderr: bytes) -> BackendError:
+    """The error for an ffmpeg that exited with `returncode`: killed by a signal, or failed with its last words."""
+    if returncode < 0:
+        name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else str(-returncode)
+        return BackendError(f"{what}: ffmpeg was killed by {name}")
+    tail = stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
+    return BackendError(f"{what}: ffmpeg failed (exit {returncode}): {' | '.join(tail)}")
+
+
+def run_args(args: list[str], *, timeout: float = TIMEOUT_S,
+             what: str = "ffmpeg") -> subprocess.CompletedProcess[bytes]:
+    """Run an ffmpeg command line with a time limit; a binary that cannot start or a timeout is a BackendError."""
+    try:
+        return subprocess.run(args, capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise BackendError(f"{what}: ffmpeg ran past {timeout:.0f} s") from None
+    except OSError as e:
+        raise _cannot_start(e) from None
+
+
 def run(stream: Any, *, timeout: float = TIMEOUT_S, what: str = "ffmpeg", loglevel: str = "error") -> bytes:
     """Run an ffmpeg-python stream with a time limit; return stderr; raise BackendError with ffmpeg's last words."""
     args = stream.compile(cmd=ffmpeg_exe(), overwrite_output=True)
     args[1:1] = ["-hide_banner", "-nostdin", "-loglevel", loglevel]
-    try:
-        proc = subprocess.run(args, capture_output=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise BackendError(f"{what}: ffmpeg ran past {timeout:.0f} s") from None
+    proc = run_args(args, timeout=timeout, what=what)
     if proc.returncode != 0:
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
-        raise BackendError(f"{what}: ffmpeg failed: {' | '.join(tail)}")
+        raise failure(what, proc.returncode, proc.stderr)
     return proc.stderr
 
 
@@ -61,24 +84,34 @@ def encode_frames(frames: Iterable[np.ndarray], out: Path, *, fps: int, width: i
     )
     args = stream.compile(cmd=ffmpeg_exe(), overwrite_output=True)
     args[1:1] = ["-hide_banner", "-nostdin", "-loglevel", "error"]
-    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as e:
+        raise _cannot_start(e) from None
     count = 0
     try:
-        for frame in frames:
-            if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
-                raise BackendError(
-                    f"frame {count} is {frame.shape} {frame.dtype}, expected ({height}, {width}, 3) uint8")
-            proc.stdin.write(frame.tobytes())
-            count += 1
-        proc.stdin.close()
+        try:
+            for frame in frames:
+                if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
+                    raise BackendError(
+                        f"frame {count} is {frame.shape} {frame.dtype}, expected ({height}, {width}, 3) uint8")
+                proc.stdin.write(frame.tobytes())
+                count += 1
+            proc.stdin.close()
+        except BrokenPipeError:  # ffmpeg died while frames went in: its exit status says why
+            pass
         proc.wait(timeout=timeout)
         err = proc.stderr.read()
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise BackendError(f"encoding {out.name}: ffmpeg ran past {timeout:.0f} s") from None
     except BaseException:
         proc.kill()
         proc.wait()
         raise
     if proc.returncode != 0:
-        raise BackendError(f"encoding {out.name}: ffmpeg failed: {err.decode('utf-8', 'replace')[-400:]}")
+        raise failure(f"encoding {out.name}", proc.returncode, err)
     return count
 
 
@@ -93,9 +126,9 @@ def decode_frames(path: Path, *, width: int | None = None, height: int | None = 
     stream = src.output("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}")
     args = stream.compile(cmd=ffmpeg_exe())
     args[1:1] = ["-hide_banner", "-nostdin", "-loglevel", "error"]
-    proc = subprocess.run(args, capture_output=True, timeout=TIMEOUT_S, check=False)
+    proc = run_args(args, what=f"decoding {path.name}")
     if proc.returncode != 0:
-        raise BackendError(f"decoding {path.name}: {proc.stderr.decode('utf-8', 'replace')[-300:]}")
+        raise failure(f"decoding {path.name}", proc.returncode, proc.stderr)
     data = np.frombuffer(proc.stdout, np.uint8)
     if data.size == 0 or data.size % (w * h * 3):
         raise BackendError(f"decoding {path.name}: no whole frames")
@@ -110,8 +143,10 @@ def decode_last_frame(path: Path) -> np.ndarray:
 def probe_video(path: Path) -> dict[str, Any]:
     """Width, height, fps, frame count and duration of a video, read with ffmpeg itself (no ffprobe needed)."""
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-f", "null", "-"]
-    proc = subprocess.run(args, capture_output=True, timeout=TIMEOUT_S, check=False)
+    proc = run_args(args, what=f"probing {path.name}")
     text = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode < 0:
+        raise failure(f"probing {path.name}", proc.returncode, proc.stderr)
     if proc.returncode != 0:
         raise BackendError(f"probing {path.name}: {text.strip().splitlines()[-1] if text.strip() else 'failed'}")
     m = re.search(r"Stream #\S+.*Video:.*?, (\d{2,5})x(\d{2,5})[, ].*?(\d+(?:\.\d+)?) fps", text)

@@ -19,6 +19,8 @@ import soundfile as sf
 
 from reelgraph.errors import BackendError
 from reelgraph.media.ffmpeg import BITEXACT, TIMEOUT_S, run
+from reelgraph.run.names import scratch_path
+from reelgraph.run.safe_files import create_empty
 
 MAX_TEMPO = 1.15
 SILENCE_DBFS = -50.0
@@ -93,7 +95,7 @@ def fit_line(wav_path: Path, max_seconds: float, out_path: Path, *, max_tempo: f
         raise LineTooLong(seconds=sound, max_seconds=max_seconds, ratio=ratio, max_tempo=max_tempo)
 
     tempo = min(max_tempo, sound / (max_seconds - SLACK_S)) if max_seconds > SLACK_S else max_tempo
-    tmp = out_path.with_name(f".fit-{out_path.stem.lstrip('.')}.{os.getpid()}.tmp.wav")
+    tmp = create_empty(out_path.parent, scratch_path(out_path, "fit-", ".wav"))
     try:
         stream = (ffmpeg.input(str(wav_path)).filter("atempo", f"{tempo:.6f}")
                   .output(str(tmp), acodec="pcm_s16le", ar=rate, ac=data.shape[1], format="wav", **BITEXACT))

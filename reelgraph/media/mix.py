@@ -5,7 +5,6 @@ User text never enters a filter graph: subtitles travel as an SRT file input (mo
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,8 @@ import soundfile as sf
 
 from reelgraph.errors import BackendError
 from reelgraph.media.ffmpeg import BITEXACT, run
+from reelgraph.run.names import scratch_path
+from reelgraph.run.safe_files import create_empty
 
 LOUDNESS_TARGET = -16.0
 TRUE_PEAK = -1.5
@@ -85,6 +86,7 @@ def mix_stem(music: Path, voice: Path, out: Path, *, timeout: float) -> None:
 
 
 CORRECTIONS = 4  # gain corrections after limiting, at most
+AAC_HEADROOM = 1.0  # dB kept below TRUE_PEAK for the peaks AAC encoding adds (the limiter holds that ceiling)
 
 
 def measure_loudness(audio: Path, *, timeout: float) -> dict[str, float]:
@@ -100,19 +102,12 @@ def measure_loudness(audio: Path, *, timeout: float) -> dict[str, float]:
     return {"lufs": value["I"], "lra": value["LRA"], "true_peak": value["Peak"]}
 
 
-def normalise_gain(measured: dict[str, float]) -> tuple[float, bool]:
-    """Gain (dB) that brings the mix to the target loudness, and whether a limiter must hold the true peak."""
-    if measured["lufs"] == float("-inf") or measured["lufs"] < -70:
-        return 0.0, False  # silence stays silence
-    gain = LOUDNESS_TARGET - measured["lufs"]
-    return gain, measured["true_peak"] + gain > TRUE_PEAK
-
-
-def _normalised(stem: Path, gain: float, limit: bool, out: Path, timeout: float) -> dict[str, float]:
+def _normalised(stem: Path, gain: float, limit: bool, out: Path, timeout: float,
+                headroom: float = AAC_HEADROOM) -> dict[str, float]:
     # band-limited as the AAC encoder will (~15 kHz at 160 kb/s), so the reel measures what was normalised here
     audio = ffmpeg.input(str(stem)).audio.filter("lowpass", f=15000).filter("volume", f"{gain:.3f}dB")
     if limit:  # a true-peak limiter: limiting at 4x the sample rate also catches the peaks between samples
-        ceiling = 10 ** ((TRUE_PEAK - 1.0) / 20)  # headroom for the peaks AAC encoding adds
+        ceiling = 10 ** ((TRUE_PEAK - headroom) / 20)
         audio = (audio.filter("aresample", 4 * AUDIO_RATE)
                  .filter("alimiter", limit=f"{ceiling:.4f}", level="disabled", attack=5, release=50)
                  .filter("aresample", AUDIO_RATE))
@@ -121,29 +116,45 @@ def _normalised(stem: Path, gain: float, limit: bool, out: Path, timeout: float)
     return measure_loudness(out, timeout=timeout)
 
 
+def _level(stem: Path, measured: dict[str, float], level: Path, timeout: float,
+           headroom: float) -> tuple[float, bool, dict[str, float]]:
+    """The stem at the target loudness in `level`: (gain, limited, its loudness)."""
+    gain = LOUDNESS_TARGET - measured["lufs"] if measured["lufs"] > -70 else 0.0
+    limit = gain != 0.0 and measured["true_peak"] + gain > TRUE_PEAK - headroom
+    result = _normalised(stem, gain, limit, level, timeout, headroom)
+    for _ in range(CORRECTIONS):  # the limiter takes some loudness back: correct the gain for it
+        if not limit or abs(result["lufs"] - LOUDNESS_TARGET) <= 0.3:
+            break
+        gain += 1.5 * (LOUDNESS_TARGET - result["lufs"])  # the limiter takes a share of every extra dB
+        result = _normalised(stem, gain, limit, level, timeout, headroom)
+    return gain, limit, result
+
+
 def mix_reel(picture: Path, stem: Path, subtitles: Path, language_iso3: str, out: Path, *,
              timeout: float) -> dict[str, float]:
     """One language's reel: the picture (copied, not re-encoded), the stem brought to -16 LUFS (a limiter holds the
     true peak when the gain would push it over -1.5 dBTP; the gain is corrected for what the limiter took),
     and the subtitles as mov_text."""
     measured = measure_loudness(stem, timeout=timeout)
-    gain, limit = normalise_gain(measured)
-    level = out.with_name(f".level-{out.stem.lstrip('.')}.{os.getpid()}.tmp.wav")
+    level = create_empty(out.parent, scratch_path(out, "level-", ".wav"))
+    headroom = AAC_HEADROOM
     try:
-        result = _normalised(stem, gain, limit, level, timeout)
-        for _ in range(CORRECTIONS):  # the limiter takes some loudness back: correct the gain for it
-            if not limit or abs(result["lufs"] - LOUDNESS_TARGET) <= 0.3:
+        for _ in range(2):  # heavy limiting leaves peaks the AAC encoder lifts further: measure the reel, redo once
+            gain, limit, result = _level(stem, measured, level, timeout, headroom)
+            video = ffmpeg.input(str(picture)).video
+            subs = ffmpeg.input(str(subtitles), format="srt", sub_charenc="UTF-8")["s"]
+            stream = ffmpeg.output(
+                video, ffmpeg.input(str(level)).audio, subs, str(out), vcodec="copy", acodec="aac",
+                audio_bitrate="160k", ar=AUDIO_RATE, ac=2, scodec="mov_text", movflags="+faststart", format="mp4",
+                **{"metadata:s:a:0": f"language={language_iso3}", "metadata:s:s:0": f"language={language_iso3}"},
+                **BITEXACT)
+            run(stream, timeout=timeout, what=f"muxing the {language_iso3} reel")
+            if not limit:
                 break
-            gain += 1.5 * (LOUDNESS_TARGET - result["lufs"])  # the limiter takes a share of every extra dB
-            result = _normalised(stem, gain, limit, level, timeout)
-        video = ffmpeg.input(str(picture)).video
-        subs = ffmpeg.input(str(subtitles), format="srt", sub_charenc="UTF-8")["s"]
-        stream = ffmpeg.output(
-            video, ffmpeg.input(str(level)).audio, subs, str(out), vcodec="copy", acodec="aac", audio_bitrate="160k",
-            ar=AUDIO_RATE, ac=2, scodec="mov_text", movflags="+faststart", format="mp4",
-            **{"metadata:s:a:0": f"language={language_iso3}", "metadata:s:s:0": f"language={language_iso3}"},
-            **BITEXACT)
-        run(stream, timeout=timeout, what=f"muxing the {language_iso3} reel")
+            reel = measure_loudness(out, timeout=timeout)
+            if reel["true_peak"] <= TRUE_PEAK + 0.4:
+                break
+            headroom += reel["true_peak"] - TRUE_PEAK
     finally:
         level.unlink(missing_ok=True)
     return {"stem_lufs": measured["lufs"], "gain_db": round(gain, 3), "limited": limit, "lufs": result["lufs"],

@@ -17,7 +17,7 @@ from reelgraph.steps.masters import draw_master
 from reelgraph.tools.common import script_of
 
 
-def cast(state: ReelState, config: RunnableConfig) -> Command[Literal["direct", "chain"]]:
+def cast(state: ReelState, config: RunnableConfig) -> Command[Literal["direct", "chain", "music"]]:
     """One master per character, critic-checked; the best of the attempts is kept."""
     ctx = RunContext.from_config(config)
     script = script_of(state)
@@ -40,6 +40,7 @@ def cast(state: ReelState, config: RunnableConfig) -> Command[Literal["direct", 
                 best = (score, art)
             if score >= state.critic_threshold:
                 break
+        assert best is not None  # max_attempts >= 1: at least one master was drawn
         masters[character.slug] = best[1]
         ctx.emit("cast", character=character.slug, score=best[0])
     if ctx.profile.executor.kind == "ray":

@@ -3,17 +3,25 @@ as a subgraph, in parallel, and the score is made beside them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Send
 
+from reelgraph.schema import Script
 from reelgraph.state import ReelState
 from reelgraph.tools.common import script_of
 
 
-def shot_chains(script: Any) -> list[tuple[int, int]]:
+class ChainNode(Protocol):
+    """A node that takes one chain's task (its state, as sent or validated) and hands back its committed shots."""
+
+    def __call__(self, state: dict[str, Any] | ReelState, config: RunnableConfig) -> dict[str, Any]:
+        """Make the chain that `state` starts and return the update `{"done": [its committed shots]}`."""
+
+
+def shot_chains(script: Script) -> list[tuple[int, int]]:
     """The script's shots as (first, last) chains: a chain starts at every cut; continuous shots join the one before
     (their first frame is the previous shot's last)."""
     chains: list[tuple[int, int]] = []
@@ -28,7 +36,7 @@ def shot_chains(script: Any) -> list[tuple[int, int]]:
 def fan_out(state: ReelState) -> list[Send]:
     """One `chain` task per chain not yet committed, each starting on its first shot, and the score beside them."""
     done = {r.shot for r in state.done}
-    sends = []
+    sends: list[Send] = []
     for first, last in shot_chains(script_of(state)):
         if all(s in done for s in range(first, last + 1)):
             continue
@@ -40,13 +48,13 @@ def fan_out(state: ReelState) -> list[Send]:
     return sends
 
 
-def chain_node(loop: Any) -> Callable[[dict[str, Any] | ReelState, RunnableConfig], dict[str, Any]]:
+def chain_node(loop: CompiledStateGraph[ReelState, None, ReelState, ReelState]) -> ChainNode:
     """The `chain` node around the compiled per-shot `loop` (wired in reelgraph.graph)."""
 
-    def chain(task: dict[str, Any] | ReelState, config: RunnableConfig) -> dict[str, Any]:
+    def chain(state: dict[str, Any] | ReelState, config: RunnableConfig) -> dict[str, Any]:
         """Make one chain of shots with the per-shot loop (a subgraph, checkpointed in its own namespace: a resumed
         run goes on from the chain's last committed shot) and hand back its committed shots."""
-        st = ReelState.model_validate(task)
+        st = ReelState.model_validate(state)
         out = loop.invoke(st, config)
         return {"done": [r for r in ReelState.model_validate(out).done
                          if st.shot <= r.shot <= (st.chain_end or r.shot)]}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Final, Literal, cast
+
 from langchain_core.messages import RemoveMessage
+from langgraph.graph import END as _END
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
 
 from reelgraph.schema import ReelRequest
@@ -10,6 +13,9 @@ from reelgraph.state import ReelState
 
 CLEAR = [RemoveMessage(id=REMOVE_ALL_MESSAGES)]
 """A `messages` update that empties the Director's conversation (each take starts from a bounded context)."""
+
+END: Final = cast(Literal["__end__"], _END)
+"""LangGraph's END, typed as the literal it is (LangGraph declares it a plain `str`), for `Command[Literal[...]]`."""
 
 
 def request_of(st: ReelState) -> ReelRequest:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.graph import END
 from langgraph.types import Command
 
 from reelgraph import progress
 from reelgraph.context import RunContext
 from reelgraph.hitl.fork import archive_reels, drop_if_unchanged
+from reelgraph.nodes.common import END
 from reelgraph.schema import Artifact
 from reelgraph.state import ReelState
 from reelgraph.steps.compose import compose_reels
@@ -35,9 +35,9 @@ def music(state: ReelState, config: RunnableConfig) -> Command[Literal["voice"]]
     return Command(goto="voice", update={"music": _score(state, config)})
 
 
-def score(task: dict[str, Any] | ReelState, config: RunnableConfig) -> dict[str, Any]:
+def score(state: dict[str, Any] | ReelState, config: RunnableConfig) -> dict[str, Any]:
     """The score made beside the parallel chains (it needs only the script); `music` then finds it made."""
-    return {"music": _score(ReelState.model_validate(task), config)}
+    return {"music": _score(ReelState.model_validate(state), config)}
 
 
 def voice(state: ReelState, config: RunnableConfig) -> Command[Literal["compose"]]:

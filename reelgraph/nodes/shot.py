@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
-from langgraph.graph import END
+from langchain_core.tools import ToolException
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Command
+from pydantic import ValidationError
 
 from reelgraph import progress
 from reelgraph.agents import director as directors
@@ -18,12 +22,30 @@ from reelgraph.context import RunContext
 from reelgraph.errors import ReelgraphError
 from reelgraph.hitl.fork import ForkState, free_attempt
 from reelgraph.media.ffmpeg import decode_last_frame
-from reelgraph.nodes.common import CLEAR
+from reelgraph.nodes.common import CLEAR, END
 from reelgraph.schema import ShotResult, Take
 from reelgraph.state import ReelState
 from reelgraph.tools.common import script_of, take_artifacts, take_requests
 
 MAX_STEPS_PER_TAKE = 6
+TOOL_ERROR = "Error: {error!r}\n Please fix your mistakes."
+_NOT_THE_DIRECTORS = re.compile(r"^Error: (?!ToolException\(|ToolInvocationError\()[A-Z]\w*\(")
+
+
+def directors_mistake(e: Exception) -> str:
+    """The error message a Director gets back for a tool call it can correct (bad arguments, a step out of order).
+
+    Anything else (a tool process killed or interrupted, a missing binary, a timeout, a full disk) is not the
+    Director's mistake: it is raised again, fails the step without being stored, and a later resume runs it again.
+    """
+    if not isinstance(e, (ToolException, ValidationError)):
+        raise e
+    return TOOL_ERROR.format(error=e)
+
+
+def _counts_against_director(m: Any) -> bool:
+    """A stored tool error the Director made; one naming another exception predates `directors_mistake`."""
+    return isinstance(m, ToolMessage) and m.status == "error" and not _NOT_THE_DIRECTORS.match(str(m.content))
 
 
 def direct(state: ReelState, config: RunnableConfig) -> Command[Literal["tools", "critic", "music"]]:
@@ -31,7 +53,7 @@ def direct(state: ReelState, config: RunnableConfig) -> Command[Literal["tools",
     script = script_of(state)
     if state.shot > len(script.shots):
         return Command(goto="music")
-    errors = [m for m in state.messages if isinstance(m, ToolMessage) and m.status == "error"]
+    errors = [m for m in state.messages if _counts_against_director(m)]
     if len(errors) > 1:
         raise ReelgraphError(
             f"shot {state.shot}: the Director's tool calls failed after a repair: {errors[-1].content}")
@@ -47,22 +69,32 @@ def direct(state: ReelState, config: RunnableConfig) -> Command[Literal["tools",
             update["attempt"] = attempt
         ctx.emit("shot", shot=state.shot, attempt=state.attempt, of=len(script.shots))
     message = directors.make_director(ctx.profile).direct(ShotBrief.from_state(state))
-    goto = "tools" if message.tool_calls else "critic"
+    goto: Literal["tools", "critic"] = "tools" if message.tool_calls else "critic"
     return Command(goto=goto, update={**update, "messages": [message]})
 
 
-def _tool_scope(request: ToolCallRequest) -> Any:
+ToolResult = ToolMessage | Command[Any]
+"""What a tool call gives the ToolNode back."""
+
+
+def _tool_scope(request: ToolCallRequest) -> AbstractContextManager[None]:
     st = request.state
-    get = st.get if isinstance(st, dict) else lambda k: getattr(st, k, None)
+
+    def get(key: str) -> Any:
+        return st.get(key) if isinstance(st, dict) else getattr(st, key, None)
+
     return progress.scope(node="shot", shot=get("shot"), attempt=get("attempt"), tool=request.tool_call["name"])
 
 
-def scoped_tool_call(request: ToolCallRequest, execute: Any) -> Any:
+def scoped_tool_call(request: ToolCallRequest, execute: Callable[[ToolCallRequest], ToolResult]) -> ToolResult:
+    """Run one tool call inside a progress scope naming its shot, attempt and tool (the ToolNode's wrapper)."""
     with _tool_scope(request):
         return execute(request)
 
 
-async def ascoped_tool_call(request: ToolCallRequest, execute: Any) -> Any:
+async def ascoped_tool_call(request: ToolCallRequest,
+                            execute: Callable[[ToolCallRequest], Awaitable[ToolResult]]) -> ToolResult:
+    """The async form of `scoped_tool_call`."""
     with _tool_scope(request):
         return await execute(request)
 

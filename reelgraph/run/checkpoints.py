@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from reelgraph.errors import ReelgraphError, UsageError
+from reelgraph.run.safe_files import sqlite_file
 
 STATE_TYPES = ("Script", "Character", "Shot", "VoiceLine", "MusicBrief", "Artifact", "Verdict", "Take", "ShotResult")
 LEGACY_MODULE = "reelgraph.state"
@@ -48,11 +49,16 @@ def sqlite_checkpointer(path: Path) -> Iterator[Any]:
     """LangGraph's SQLite checkpointer on `path`; a damaged or foreign database is a clear error."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
+    path = sqlite_file(path.parent, path)  # no link at its name or at the files SQLite makes beside it
     conn = sqlite3.connect(str(path), check_same_thread=False)
     try:
         saver = SqliteSaver(conn, serde=serializer())
         saver.setup()
         yield saver
+    except sqlite3.OperationalError as e:
+        if any(word in str(e) for word in ("full", "readonly", "read-only", "disk I/O")):
+            raise  # the file system's refusal, not damage: named by the caller (reelgraph.run.disk)
+        raise ReelgraphError(f"checkpoint database {path} is unreadable: {e}") from e
     except sqlite3.DatabaseError as e:
         raise ReelgraphError(f"checkpoint database {path} is unreadable: {e}") from e
     finally:

@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from reelgraph.errors import ArtifactError
+from reelgraph.run.names import scratch_path
+from reelgraph.run.safe_files import append_text, create_empty, inside
 from reelgraph.schema import Artifact, ArtifactKind
 
+EVENTS_FILE = "events.jsonl"
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 
 
@@ -49,9 +52,10 @@ class RunFolder:
         """Yield a temporary path beside `rel`; on success it is renamed into place atomically."""
         final = self.path(rel)
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp{final.suffix}")
+        inside(self.root, final)  # no link at the final name either
+        tmp = scratch_path(final)
         try:
-            yield tmp
+            yield create_empty(self.root, tmp)
             if not tmp.exists() or tmp.stat().st_size == 0:
                 raise ArtifactError(f"writing {rel} produced no data")
             os.replace(tmp, final)
@@ -78,5 +82,4 @@ class RunFolder:
     def log_event(self, event: dict[str, Any]) -> None:
         """Append one line to the run's event log (events.jsonl)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / "events.jsonl", "a", encoding="utf-8") as f:
-            f.write(json.dumps(event, ensure_ascii=False, default=str) + "\n")
+        append_text(self.root, self.root / EVENTS_FILE, json.dumps(event, ensure_ascii=False, default=str) + "\n")

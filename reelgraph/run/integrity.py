@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
+import stat
 from dataclasses import dataclass
 
 from reelgraph.run.folder import RunFolder
+from reelgraph.run.names import is_studio_scratch, owned_folders
 from reelgraph.schema import Artifact
 from reelgraph.state import ReelState
-
-_PARTIAL = re.compile(r"^\..+\.(\d+)\.tmp(\.[A-Za-z0-9]+)?$")
 
 
 @dataclass(frozen=True)
@@ -58,13 +57,19 @@ def _alive(pid: int) -> bool:
 
 
 def sweep_partials(folder: RunFolder) -> list[str]:
-    """Delete temporary files left by writers that died mid-write (never taken as finished). Returns their paths."""
+    """Delete scratch files left by the studio's writers that died mid-write (never taken as finished).
+
+    Only the studio's own scratch names, in the folders it makes, are touched: whatever else a folder given as
+    `--out` holds is the user's. Returns the paths removed.
+    """
     removed = []
     if not folder.root.is_dir():
         return removed
-    for path in folder.root.rglob(".*.tmp*"):
-        m = _PARTIAL.match(path.name)
-        if m and path.is_file() and not _alive(int(m.group(1))):
+    for where in owned_folders(folder.root):
+        for path in where.iterdir():
+            scratch = is_studio_scratch(folder.root, path)
+            if scratch is None or not stat.S_ISREG(path.lstat().st_mode) or _alive(scratch.pid):
+                continue
             path.unlink(missing_ok=True)
-            removed.append(str(path.relative_to(folder.root)))
+            removed.append(path.relative_to(folder.root).as_posix())
     return removed

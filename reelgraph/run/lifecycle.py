@@ -8,10 +8,7 @@ $REELGRAPH_CHECKPOINT_URL) keeps its checkpoints there; run.json records that (w
 from __future__ import annotations
 
 import contextlib
-import errno
-import json
 import os
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,17 +18,22 @@ from typing import Any
 from pydantic import ValidationError
 
 from reelgraph.config import load_profile
-from reelgraph.errors import BackendError, ReelgraphError, UsageError, first_error
+from reelgraph.errors import ReelgraphError, UsageError, first_error
 from reelgraph.hitl.fork import fork
 from reelgraph.hitl.interrupts import pending_approval
 from reelgraph.run.checkpoints import checkpoint_url, postgres_checkpointer, redact, sqlite_checkpointer
-from reelgraph.run.folder import RunFolder
+from reelgraph.run.disk import disk_errors
+from reelgraph.run.folder import EVENTS_FILE, RunFolder
 from reelgraph.run.integrity import Broken, broken_artifacts, sweep_partials
 from reelgraph.run.lock import run_lock
+from reelgraph.run.pause import pause_point
+from reelgraph.run.reading import read_events, read_run_record
+from reelgraph.run.safe_files import open_fd
 from reelgraph.schema import ReelRequest
 from reelgraph.state import ReelState
 
 RUN_FILE = "run.json"
+_HOLDS_A_RUN = "{where} already holds a run: `reelgraph resume --out {out}` or choose another --out"
 EventSink = Callable[[str, Any], None]
 
 
@@ -54,7 +56,8 @@ def make_out_dir(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
+        with open_fd(out, probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL):
+            pass
         probe.unlink()
     except OSError as e:
         made = out
@@ -88,25 +91,31 @@ def run_config(out: Path, run: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_run(out: Path) -> dict[str, Any]:
+    """The run's run.json, validated (a folder without one is a usage error; a damaged one is named)."""
     path = out / RUN_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise UsageError(f"{str(out)!r} holds no run (no {RUN_FILE}); start one with `reelgraph generate`")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ReelgraphError(f"{path} is damaged: {e}") from e
+    return read_run_record(path)
 
 
-def new_run(request: ReelRequest, out: Path, profile: str = "animatic",
-            checkpoint: str | None = None) -> dict[str, Any]:
-    """Validate everything, then create the run folder and run.json. Refuses a folder that already holds a run."""
+@contextlib.contextmanager
+def started_run(request: ReelRequest, out: Path, profile: str = "animatic",
+                checkpoint: str | None = None) -> Iterator[dict[str, Any]]:
+    """Validate everything, create the run folder and claim it; the block runs holding the folder's lock.
+
+    Under the lock a folder that already holds a run is refused, then run.json is written: two runs started on one
+    new folder at once leave exactly one, and nobody rewrites its run.json before it has started.
+    """
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {str(out)!r} is a file, not a folder")
     prof = load_profile(profile)
     if (out / RUN_FILE).exists():
-        raise UsageError(f"{str(out)!r} already holds a run: `reelgraph resume --out {out}` or choose another --out")
+        raise UsageError(_HOLDS_A_RUN.format(where=repr(str(out)), out=out))
+    from reelgraph.backends.registry import backend_class
     from reelgraph.executors import get_backend
 
+    for kind in ("image", "video", "music", "speech"):  # every backend resolves before the folder is made
+        backend_class(kind, getattr(prof, kind).backend)
     speech = get_backend("speech", prof)
     silent = [lang for lang in request.languages if not speech.voices(lang)]
     if silent:
@@ -117,9 +126,19 @@ def new_run(request: ReelRequest, out: Path, profile: str = "animatic",
     run = {"run_id": f"reel-{uuid.uuid4().hex[:12]}", "created": time.time(), "profile": profile_ref,
            "request": request.model_dump(),
            "checkpoint": {"kind": "postgres", "url": redact(url)} if url else {"kind": "sqlite"}}
-    with run_lock(out):  # another live writer holds the folder: refuse before writing anything
+    with run_lock(out):  # another live writer holds the folder: refused before anything is written
+        if (out / RUN_FILE).exists() or (out / RUN_FILE).is_symlink():
+            raise UsageError(_HOLDS_A_RUN.format(where=repr(str(out)), out=out))
+        pause_point("new-run")
         RunFolder(out).write_json(RUN_FILE, run)
-    return run
+        yield run
+
+
+def new_run(request: ReelRequest, out: Path, profile: str = "animatic",
+            checkpoint: str | None = None) -> dict[str, Any]:
+    """Validate everything, then create the run folder and run.json. Refuses a folder that already holds a run."""
+    with started_run(request, out, profile, checkpoint) as run:
+        return run
 
 
 def execute(out: Path, run: dict[str, Any], graph_input: Any, on_event: EventSink | None = None, *,
@@ -130,7 +149,7 @@ def execute(out: Path, run: dict[str, Any], graph_input: Any, on_event: EventSin
     """
     from reelgraph.graph import build_graph
 
-    with run_lock(out), disk_errors(out), checkpointer(out, run, checkpoint) as saver:
+    with disk_errors(out), run_lock(out), checkpointer(out, run, checkpoint) as saver:
         sweep_partials(RunFolder(out))
         executor = load_profile(run["profile"]).executor
         if executor.kind == "ray":  # joined from this thread, before the graph's worker threads need it
@@ -143,17 +162,20 @@ def execute(out: Path, run: dict[str, Any], graph_input: Any, on_event: EventSin
         for mode, chunk in graph.stream(graph_input, start, stream_mode=["updates", "custom"], durability="sync"):
             if on_event:
                 on_event(mode, chunk)
+            if mode == "updates" and isinstance(chunk, dict):
+                for node in chunk:
+                    pause_point(f"after:{node}")
         snapshot = graph.get_state(config)
-    state = ReelState.model_validate(snapshot.values)
-    write_summary(out, state, waiting=pending_approval(snapshot.interrupts))
+        state = ReelState.model_validate(snapshot.values)
+        write_summary(out, state, waiting=pending_approval(snapshot.interrupts))
     return state
 
 
 def generate(request: ReelRequest, out: Path, profile: str = "animatic", on_event: EventSink | None = None, *,
              checkpoint: str | None = None) -> ReelState:
     """A new run from a request, to a finished reel (or to the script approval, when asked for)."""
-    run = new_run(request, out, profile, checkpoint)
-    return execute(out, run, request.model_dump(), on_event, checkpoint=checkpoint)
+    with started_run(request, out, profile, checkpoint) as run:
+        return execute(out, run, request.model_dump(), on_event, checkpoint=checkpoint)
 
 
 def snapshot_of(out: Path, run: dict[str, Any], checkpoint: str | None = None) -> Any:
@@ -164,35 +186,14 @@ def snapshot_of(out: Path, run: dict[str, Any], checkpoint: str | None = None) -
         return build_graph(checkpointer=saver).get_state(run_config(out, run))
 
 
-@contextlib.contextmanager
-def disk_errors(out: Path) -> Iterator[None]:
-    """A full disk or a failed write is one clear error that says how to go on, not a traceback."""
-    try:
-        yield
-    except OSError as e:
-        if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
-            raise
-        where = f" writing {e.filename}" if e.filename else ""
-        raise ReelgraphError(f"{e.strerror or e}{where}: free some space, then `reelgraph resume --out {out}`") from e
-    except sqlite3.OperationalError as e:
-        if "full" not in str(e) and "disk" not in str(e):
-            raise
-        raise ReelgraphError(f"{out / RunFolder.CHECKPOINTS}: {e} (no space left on device?): free some space, "
-                             f"then `reelgraph resume --out {out}`") from e
-    except BackendError as e:
-        if "No space left" not in str(e):
-            raise
-        raise ReelgraphError(f"{e}: free some space, then `reelgraph resume --out {out}`") from e
-
-
 def redo(out: Path, run: dict[str, Any], shot: int, note: str | None, on_event: EventSink | None, *,
          checkpoint: str | None = None) -> tuple[ReelState, dict[str, Any]]:
     """Fork the run before `shot` and render it again with `note` (and the continuous shots after it)."""
     from reelgraph.graph import build_graph
 
-    with checkpointer(out, run, checkpoint) as saver:
+    with disk_errors(out), checkpointer(out, run, checkpoint) as saver:
         forked, plan = fork(build_graph(checkpointer=saver), run_config(out, run), shot, note)
-    RunFolder(out).log_event({"stage": "redo", "status": "fork", **plan})
+        RunFolder(out).log_event({"stage": "redo", "status": "fork", **plan})
     return execute(out, run, None, on_event, checkpoint=checkpoint, fork=forked), plan
 
 
@@ -226,7 +227,7 @@ def resume(out: Path, on_event: EventSink | None = None, *, checkpoint: str | No
     it, unless `repair` is set: then what is broken is rendered again.
     """
     run = read_run(out)
-    with run_lock(out):
+    with disk_errors(out), run_lock(out):
         return _resume(out, run, on_event, checkpoint, repair)
 
 
@@ -248,7 +249,8 @@ def _resume(out: Path, run: dict[str, Any], on_event: EventSink | None, checkpoi
                                  f"`reelgraph resume --out {out} --repair`")
         return _repair(out, run, state, broken, on_event, checkpoint), True
     if not snapshot.next and not snapshot.tasks:  # tasks: a step whose writes were saved but not its checkpoint
-        return ReelState.model_validate(snapshot.values), False
+        write_summary(out, state)  # a summary left stale by a stop after the last step is made again
+        return state, False
     if pending_approval(snapshot.interrupts):
         raise UsageError(f"the run waits for its script to be approved: reelgraph approve --out {out} "
                          "[--edit script.json]")
@@ -257,10 +259,7 @@ def _resume(out: Path, run: dict[str, Any], on_event: EventSink | None, checkpoi
 
 def stage_times(out: Path) -> dict[str, float]:
     """Seconds per stage from the run's event log (the time after each event is charged to its stage)."""
-    path = out / "events.jsonl"
-    if not path.exists():
-        return {}
-    events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    events = read_events(out / EVENTS_FILE)
     times: dict[str, float] = {}
     for ev, nxt in zip(events, events[1:], strict=False):
         if ev.get("waiting") or (nxt["stage"] == "redo" and nxt.get("status") == "fork"):

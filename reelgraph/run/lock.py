@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from reelgraph.errors import UsageError
+from reelgraph.run.safe_files import open_lock
 
 LOCK_FILE = ".lock"
 _held: dict[Path, int] = {}
@@ -30,7 +31,7 @@ def run_lock(out: Path) -> Iterator[None]:
             _held[key] -= 1
         return
     out.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_lock(out, out / LOCK_FILE)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

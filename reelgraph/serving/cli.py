@@ -41,13 +41,14 @@ def serve(
         DEFAULT_PORTS,
         ServeSpec,
         VLLMServer,
+        is_role,
         profile_vllm_fraction,
         serve_command,
         shell_line,
         write_profile_url,
     )
 
-    if role not in DEFAULT_PORTS:
+    if not is_role(role):
         raise typer.BadParameter(f"role must be director, critic or both, not {role!r}")
     try:
         if not model.is_dir():
@@ -75,8 +76,10 @@ def serve(
                                                                   else ""))
         typer.echo("Ctrl-C stops the server", err=True)
         signal.signal(signal.SIGTERM, _interrupt)
-        server.proc.wait()
-        typer.echo(f"vLLM exited with code {server.proc.returncode}; log {log_path}", err=True)
+        proc = server.proc
+        assert proc is not None  # started above
+        proc.wait()
+        typer.echo(f"vLLM exited with code {proc.returncode}; log {log_path}", err=True)
         raise typer.Exit(1)
     except KeyboardInterrupt:
         typer.echo("stopping vLLM", err=True)

@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from reelgraph.config import AgentConfig
 from reelgraph.errors import ReelgraphError, UsageError
@@ -69,9 +69,15 @@ with function signatures within <tools></tools> XML tags:\n<tools>" }}
 {%- if add_generation_prompt %}{{- '<|im_start|>assistant\n' }}{%- endif %}"""
 
 
+def is_role(name: str) -> TypeGuard[Role]:
+    """Whether `name` is a role a server can be started for (director, critic or both)."""
+    return name in DEFAULT_PORTS
+
+
 # --- the client side ------------------------------------------------------------------------------------------------
 
 def start_hint(role: str) -> str:
+    """How to get a server for `role`: start one, or point the profile at a running one."""
     env = "DIRECTOR" if role == "director" else "CRITIC"
     return (f"start one with `reelgraph serve {role} --model PATH --profile PROFILE.toml`, or point the profile's "
             f"[{role}] base_url (or REELGRAPH_{env}_URL, or --{role}-url) at a running OpenAI-compatible server")
@@ -99,18 +105,20 @@ def chat_model(config: AgentConfig, role: str) -> Any:
     """ChatOpenAI on the server; with no model named, the one model the server serves."""
     from langchain_openai import ChatOpenAI
 
-    check_agent_config(config, role)
+    base_url = check_agent_config(config, role).base_url
+    assert base_url is not None  # check_agent_config refuses a config without one
     model = config.model
     if not model:
         try:
-            names = served_models(config.base_url, config.api_key, timeout=min(config.timeout, 30.0))
+            names = served_models(base_url, config.api_key, timeout=min(config.timeout, 30.0))
         except Exception as e:  # noqa: BLE001 — any failure to list is "cannot reach"
             raise ReelgraphError(f"cannot reach the {role}'s server at {config.base_url} ({e}); "
                                  f"{start_hint(role)}") from e
         if not names:
             raise ReelgraphError(f"the {role}'s server at {config.base_url} serves no model")
         model = names[0]
-    return ChatOpenAI(base_url=config.base_url, model=model, api_key=config.api_key,
+    # pydantic fields: max_tokens is an alias (of max_completion_tokens), api_key is validated into a SecretStr
+    return ChatOpenAI(base_url=config.base_url, model=model, api_key=config.api_key,  # type: ignore[call-arg,arg-type]
                       temperature=config.temperature, max_tokens=config.max_tokens, timeout=config.timeout,
                       max_retries=config.max_retries)
 
@@ -133,7 +141,7 @@ def server_errors(role: str, config: AgentConfig, error: type[ReelgraphError] = 
                     f"{start_hint(role)}") from e
     except openai.NotFoundError as e:
         try:
-            names = served_models(url, config.api_key)
+            names = served_models(url, config.api_key) if url else []
         except Exception:  # noqa: BLE001
             names = []
         if names and config.model not in names:
@@ -168,9 +176,10 @@ def _read_config(model: Path) -> dict[str, Any]:
     if not path.is_file():
         raise UsageError(f"{model} is not a model folder (no config.json)")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        config: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise UsageError(f"{path}: {e}") from None
+    return config
 
 
 def _has_chat_template(model: Path) -> bool:
@@ -255,10 +264,12 @@ class ServeSpec:
 
     @property
     def name(self) -> str:
+        """The model's name on the server (the served name, or the model folder's)."""
         return self.served_name or self.model.name
 
     @property
     def url(self) -> str:
+        """The server's /v1 address as a client on this machine reaches it."""
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         return f"http://{host}:{self.port}/v1"
 
@@ -316,6 +327,7 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def port_free(host: str, port: int) -> bool:
+    """Whether `port` on `host` can be bound now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -326,9 +338,11 @@ def port_free(host: str, port: int) -> bool:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port on `host` that was free a moment ago (the system's choice)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def health(url: str, timeout: float = 2.0) -> bool:
@@ -350,13 +364,15 @@ class VLLMServer:
         self.log_path = log_path
         self.env = env
         self.cmd = serve_command(spec, template_dir)
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
+        """The server's /v1 address."""
         return self.spec.url
 
     def start(self) -> VLLMServer:
+        """Start `vllm serve` in its own process group, its output appended to the log file (not yet ready)."""
         if not port_free(self.spec.host, self.spec.port):
             raise UsageError(f"port {self.spec.port} on {self.spec.host} is taken: choose another with --port")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -366,6 +382,7 @@ class VLLMServer:
         return self
 
     def log_tail(self, chars: int = 3000) -> str:
+        """The end of the server's log ('' when it cannot be read)."""
         try:
             return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
         except OSError:
@@ -445,4 +462,5 @@ def write_profile_url(profile: Path, role: str, url: str, model: str) -> None:
 
 
 def shell_line(cmd: list[str]) -> str:
+    """A command line quoted for a POSIX shell."""
     return shlex.join(cmd)

@@ -7,6 +7,7 @@ next shot, and the next line waits for it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from reelgraph.agents.director import make_director
@@ -31,9 +32,11 @@ def _room(shot: Shot) -> tuple[float, float]:
 
 
 def _with_line(script: Script, shot: int, language: str, text: str) -> Script:
+    """The script with one shot's line in one language replaced by `text` (removed when `text` is empty)."""
     shots = list(script.shots)
     s = shots[shot - 1]
-    lines = [line.model_copy(update={"text": text}) if line.language == language else line for line in s.lines]
+    lines = [line.model_copy(update={"text": text}) if line.language == language else line for line in s.lines
+             if text or line.language != language]
     shots[shot - 1] = s.model_copy(update={"lines": lines})
     return script.model_copy(update={"shots": shots})
 
@@ -60,8 +63,19 @@ def speak_line(st: ReelState, ctx: RunContext, shot: int, language: str) -> Arti
                              id=f"voice.{language}.shot{shot:02d}")
 
 
-def _spoken_and_fitted(state: ReelState, shot: Shot, language: str, ctx: RunContext) -> tuple[ReelState, Path, str]:
-    """Speak the line, fit it to the shot, ask the Director for a shorter one when it cannot fit."""
+def _said_elsewhere(script: Script, shot: int, language: str, text: str) -> bool:
+    """Whether another shot already speaks this text in this language (case and punctuation aside)."""
+    def norm(t: str) -> str:
+        return " ".join(re.findall(r"\w+", t.lower()))
+
+    return any(norm(x.text) == norm(text) for s in script.shots if s.index != shot for x in s.lines
+               if x.language == language)
+
+
+def _spoken_and_fitted(state: ReelState, shot: Shot, language: str,
+                       ctx: RunContext) -> tuple[ReelState, Path | None, str]:
+    """Speak the line, fit it to the shot, ask the Director for a shorter one when it cannot fit. A shorter line
+    that says nothing, or repeats another shot's, leaves the shot silent (no path)."""
     _, room = _room(shot)
     for attempt in range(SHORTEN_TRIES + 1):
         art = speak_line(state, ctx, shot.index, language)
@@ -80,6 +94,9 @@ def _spoken_and_fitted(state: ReelState, shot: Shot, language: str, ctx: RunCont
             shorter = make_director(ctx.profile).shorten_line(line, names, too_long.max_tempo / too_long.ratio)
             if shorter.strip() == line.text.strip():
                 return state, spoken, art.meta["text"]  # the Director keeps it: it runs on into the next shot
+            if not shorter.strip() or _said_elsewhere(script, shot.index, language, shorter):
+                ctx.emit("voice", language=language, shot=shot.index, silent=True)
+                return state.model_copy(update={"script": _with_line(script, shot.index, language, "")}), None, ""
             ctx.emit("voice", language=language, shot=shot.index, shortened=shorter)
             state = state.model_copy(update={"script": _with_line(script, shot.index, language, shorter)})
             shot = script_of(state).shots[shot.index - 1]
@@ -94,6 +111,9 @@ def build_voice_track(state: ReelState, language: str, ctx: RunContext) -> tuple
     for shot in script_of(state).shots:
         if any(line.language == language for line in shot.lines):
             state, wav, text = _spoken_and_fitted(state, shot, language, ctx)
+            if wav is None:
+                start += shot.duration
+                continue
             lead, _ = _room(shot)
             at = max(start + lead, free_at)
             seconds = duration(wav)

@@ -1143,6 +1143,8 @@ class Reader:
                 self.crowd_here = True  # "diners": people, though "a diner" is a place
                 continue
             if cat.startswith("l:"):
+                if lang == "en" and t.low != t.lem and t.low.endswith("ed"):
+                    continue  # "has farmed the valley", "docked": a verb, not a place
                 if prev and lang == "en" and (prev.low in SUBJ_BLOCK or prev.text in self.names_here or (
                         prev.cat or "").startswith(("p", "a"))) and t.low != t.lem and not t.low.endswith("ies"):
                     continue  # "she trains", "Marco searches": verbs

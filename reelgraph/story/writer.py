@@ -14,6 +14,7 @@ import re
 from reelgraph.schema import Character, MusicBrief, ReelRequest, Script, Shot, VoiceLine
 from reelgraph.schema.places import FALLBACK_PLACE, PLACES
 from reelgraph.story import lexicon
+from reelgraph.story.lines import meaningful, terse
 from reelgraph.story.reader import STOP, Event, Member, Story
 
 ANIMAL_COLOURS = {
@@ -68,8 +69,9 @@ def _slug(name: str, used: set[str]) -> str:
     return slug
 
 
-def _cut(text: str, limit: int) -> tuple[str, str]:
-    """Fit text to about `limit` words: whole clauses first, else whole words; returns (line, rest)."""
+def _cut(text: str, limit: int, lang: str = "en") -> tuple[str, str]:
+    """Fit text to about `limit` words: whole clauses first, else whole words ending on a meaningful one, else the
+    text said tersely (see lines.terse); returns (line, rest), line "" when nothing meaningful fits."""
     words = text.split()
     if len(words) <= limit:
         text = text[:1].upper() + text[1:]
@@ -81,14 +83,20 @@ def _cut(text: str, limit: int) -> tuple[str, str]:
             out.append(c)
         else:
             break
+    used = 0
     if out and len(" ".join(out).split()) >= max(3, limit // 2):
         line = " ".join(out)
+        used = len(line.split())
     else:
         keep = words[:limit]
         while len(keep) > 3 and keep[-1].lower().strip(",;:") in FUNCTION_END:
             keep.pop()
-        line = " ".join(keep)
-    rest = " ".join(words[len(line.split()):])
+        line, used = " ".join(keep), len(keep)
+        if len(keep) <= 3 or sum(meaningful(w, lang) for w in keep) < 2 or not meaningful(keep[-1], lang):
+            line, used = terse(text, lang, lambda t: len(t.split()) <= limit)
+    rest = " ".join(words[used:]) if line else text
+    if not line:
+        return "", rest
     line = line.rstrip(",;:—– ")
     line = line[:1].upper() + line[1:]
     return line + ("" if line.endswith((".", "!", "?", "…")) else "."), rest
@@ -361,19 +369,19 @@ class Writer:
         story_line = None
         if e is not None:
             if kind == "event":
-                story_line, rest = _cut(e.text, limit)
+                story_line, rest = _cut(e.text, limit, self.lang)
                 if not story_line.rstrip(".").strip():
                     story_line = None
                 if rest and len(rest.split()) >= 3:
                     rest_after[id(e)] = rest
             elif kind in {"reaction", "insert", "closing", "angle"} and id(e) in rest_after:
-                story_line, rest = _cut(rest_after.pop(id(e)), limit)
+                story_line, rest = _cut(rest_after.pop(id(e)), limit, self.lang)
                 if rest and len(rest.split()) >= 3:
                     rest_after[id(e)] = rest
             elif kind == "establish" and e.place_words and len(e.place_words.split()) >= 2:
                 story_line = e.place_words[0].upper() + e.place_words[1:] + "."
-        if story_line is None:
-            return []
+        if story_line is None or not story_line.strip(" ."):
+            return []  # nothing meaningful fits: the shot is silent
         out: list[VoiceLine] = []
         for lang in self.req.languages:
             if lang == self.lang:

@@ -21,12 +21,14 @@ def as_state(state: Any) -> ReelState:
 
 
 def script_of(state: ReelState) -> Script:
+    """The state's script (an error before the reel is planned)."""
     if state.script is None:
         raise BackendError("no script yet: plan the reel first")
     return state.script
 
 
 def current_shot(state: ReelState) -> Shot:
+    """The shot being made (an error when the state's shot number is outside the script)."""
     script = script_of(state)
     if not 1 <= state.shot <= len(script.shots):
         raise BackendError(f"no shot {state.shot} in the script")

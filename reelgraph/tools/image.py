@@ -16,7 +16,10 @@ from reelgraph.tools.common import as_state, current_shot, script_of, take_path
 @tool(args_schema=KeyframeArgs, response_format="content_and_artifact")
 def render_keyframe(prompt: str, setting: str, characters: list[str] | None = None, lighting: str = "day",
                     framing: str = "medium", exposure: float = 0.0, composition: int = 0, seed: int = 0,
-                    state: Any = None, config: RunnableConfig = None):
+                    state: Any = None,
+                    # LangChain passes the run's config only to a parameter annotated exactly RunnableConfig
+                    config: RunnableConfig = None,  # type: ignore[assignment]
+                    ) -> tuple[str, dict[str, Any]]:
     """Draw the keyframe of the current take of the current shot (the image the clip starts from)."""
     st, ctx = as_state(state), RunContext.from_config(config)
     script, shot = script_of(st), current_shot(st)

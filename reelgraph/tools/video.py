@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import ToolException, tool
 from PIL import Image
 
-from reelgraph.backends.base import MotionSpec
+from reelgraph.backends.base import MediaInfo, MotionSpec
 from reelgraph.context import RunContext
 from reelgraph.media.ffmpeg import decode_last_frame
 from reelgraph.state import ReelState
@@ -17,7 +18,7 @@ from reelgraph.tools.args import MotionArgs
 from reelgraph.tools.common import as_state, current_shot, take_artifacts, take_path
 
 
-def _keyframe_of_take(st: ReelState, ctx: RunContext):
+def _keyframe_of_take(st: ReelState, ctx: RunContext) -> Path:
     key = take_artifacts(st).get("keyframe")
     if key is None:
         raise ToolException("this take has no keyframe yet: call render_keyframe first")
@@ -30,7 +31,8 @@ def _motion(st: ReelState, prompt: str, camera: str, seed: int, chunk_prompts: l
                       height=st.height, seed=seed, chunk_prompts=tuple(chunk_prompts or ()))
 
 
-def _record_clip(st: ReelState, ctx: RunContext, rel: str, info: Any, extra: dict[str, Any]):
+def _record_clip(st: ReelState, ctx: RunContext, rel: str, info: MediaInfo,
+                 extra: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     shot = current_shot(st)
     meta = {"shot": shot.index, "attempt": st.attempt, **info.meta, **extra}
     art = ctx.folder.record(rel, "clip", meta, id=f"shot{shot.index:02d}.take{st.attempt}.clip")
@@ -41,7 +43,10 @@ def _record_clip(st: ReelState, ctx: RunContext, rel: str, info: Any, extra: dic
 
 @tool(args_schema=MotionArgs, response_format="content_and_artifact")
 def animate_keyframe(prompt: str, camera: str = "static", chunk_prompts: list[str] | None = None, seed: int = 0,
-                     state: Any = None, config: RunnableConfig = None):
+                     state: Any = None,
+                     # LangChain passes the run's config only to a parameter annotated exactly RunnableConfig
+                     config: RunnableConfig = None,  # type: ignore[assignment]
+                     ) -> tuple[str, dict[str, Any]]:
     """Image→video: animate the take's keyframe into the shot's clip with the given camera move."""
     st, ctx = as_state(state), RunContext.from_config(config)
     keyframe = _keyframe_of_take(st, ctx)
@@ -53,7 +58,10 @@ def animate_keyframe(prompt: str, camera: str = "static", chunk_prompts: list[st
 
 @tool(args_schema=MotionArgs, response_format="content_and_artifact")
 def bridge_from_previous(prompt: str, camera: str = "static", chunk_prompts: list[str] | None = None, seed: int = 0,
-                         state: Any = None, config: RunnableConfig = None):
+                         state: Any = None,
+                         # LangChain passes the run's config only to a parameter annotated exactly RunnableConfig
+                         config: RunnableConfig = None,  # type: ignore[assignment]
+                         ) -> tuple[str, dict[str, Any]]:
     """First-last-frame video: from the previous shot's last frame to this take's keyframe (continuous shots)."""
     st, ctx = as_state(state), RunContext.from_config(config)
     if not st.done or st.done[-1].shot != st.shot - 1:

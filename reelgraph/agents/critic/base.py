@@ -29,7 +29,11 @@ class TakeReview:
 
 
 class Critic(Protocol):
-    name: str
+    """What every critic does: judge a take against its shot, or a still, with a verdict 0–10."""
+
+    @property
+    def name(self) -> str:
+        """Who judged (recorded in each verdict): 'heuristic' or a model name."""
 
     def judge(self, review: TakeReview) -> Verdict:
         """A verdict on one take; raises CriticError when it cannot judge (never a silent pass)."""

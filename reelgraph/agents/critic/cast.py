@@ -28,6 +28,7 @@ TOL = 0.075  # colour distance (chromaticity + log intensity) under which a pixe
 GRID = (48, 24)  # template cells over the figure's box: rows, columns
 MIN_BLOB = 0.001  # share of the frame a blob of the anchor colour must cover to be looked at
 CUT = 0.75  # share of the figure's width in frame under which it is cut by the frame's edge
+PART_SHARE = 0.08  # a colour covering this share of the figure's cells is one of its parts
 SCALES = (0.85, 1.0, 1.18)
 SHIFTS = (-0.1, 0.0, 0.1)
 Box = tuple[float, float, float, float]
@@ -139,6 +140,8 @@ class Found:
     box: Box  # the figure's box in frame fractions (may reach outside the frame)
     inside: float  # share of the template's cells inside the frame
     cut: bool  # the figure runs off the frame's left or right edge, head first
+    parts: float = 1.0  # the worst match among the figure's colours (each part of its look where it should be)
+    head_seen: bool = True  # enough of the head band is in frame to judge it
 
     @property
     def size(self) -> float:
@@ -259,7 +262,21 @@ class Frame:
         _, m, ins, side, mirror, box = best
         head = self.head(labels, sig, box, mirror)
         kept = 1.0 if head is None else min(1.0, head / max(m, 1e-3))
-        return Found(match=m, head=kept, box=_frac(box, self.w, self.h), inside=ins, cut=side < CUT)
+        return Found(match=m, head=kept, box=_frac(box, self.w, self.h), inside=ins, cut=side < CUT,
+                     parts=self.parts(labels, sig, box, mirror), head_seen=head is not None)
+
+    def parts(self, labels: np.ndarray, sig: Signature, box: Box, mirror: bool) -> float:
+        """The lowest match over the figure's colours that cover at least PART_SHARE of its cells: a scene that only
+        shares a figure's main colour matches its template well overall, but not part by part."""
+        every = np.ones(len(sig.cells), bool)
+        hit, inside = self._cells(labels, sig, box, mirror, every)
+        colour = sig.cells[:, 2].astype(int)
+        worst = 1.0
+        for k in range(len(sig.colours)):
+            here = inside & (colour == k)
+            if here.sum() >= PART_SHARE * max(1, inside.sum()):
+                worst = min(worst, float(hit[here].mean()))
+        return worst
 
 
 def _frac(box: Box, w: int, h: int) -> Box:

@@ -18,7 +18,7 @@ from reelgraph.agents.critic.cast import Box, Frame, signature
 from reelgraph.agents.critic.measures import caption_band
 from reelgraph.errors import BackendError, CriticError
 from reelgraph.media.ffmpeg import decode_frames
-from reelgraph.schema import Shot, Verdict
+from reelgraph.schema import Defect, Shot, Verdict
 
 
 def _luma(frames: np.ndarray) -> np.ndarray:
@@ -68,15 +68,18 @@ VISIBLE = 0.5  # template match above which a character is in frame (clean takes
 RECOGNISED = 0.3  # ... above which it is there but does not look like its master (identity drift)
 HEAD_KEPT = 0.38  # head-band match (relative to the body's) under which the face is covered (clean: p1 0.43)
 EXTRA = 0.8  # template match above which a cast member the shot does not list is in frame
+EXTRA_PARTS = 0.5  # ... with each of its colours matched at least this well
 CAPTION_CONTRAST = 70.0  # luma levels between a caption band's background and its text
 WORK_W = 320  # the keyframe is judged at this width
 
 
-def score_measures(m: dict[str, float]) -> tuple[float, list[str], list[str]]:
+def score_measures(m: dict[str, float]) -> tuple[float, list[Defect], list[str]]:
     """Score 0–10, defect names and reasons from the picture-wide measures."""
-    score, defects, reasons = 10.0, [], []
+    score = 10.0
+    defects: list[Defect] = []
+    reasons: list[str] = []
 
-    def hit(defect: str, penalty: float, reason: str) -> None:
+    def hit(defect: Defect, penalty: float, reason: str) -> None:
         nonlocal score
         score -= penalty
         defects.append(defect)
@@ -101,7 +104,7 @@ def score_measures(m: dict[str, float]) -> tuple[float, list[str], list[str]]:
     return max(0.0, round(score, 2)), defects, reasons
 
 
-Hit = tuple[str, float, str]  # defect, penalty, reason
+Hit = tuple[Defect, float, str]  # defect, penalty, reason
 
 
 def _overlap(a: Box, b: Box) -> bool:
@@ -147,7 +150,10 @@ def judge_cast(shot: Shot, masters: dict[str, Path], rgb: np.ndarray, names: dic
         found = frame.find(sig, taken)
         m[f"extra_{slug}"] = found.match if found else 0.0
         clear = found is not None and not any(_overlap(found.box, box) for box in taken)
-        if found is not None and clear and found.match >= EXTRA and found.head >= 0.6:  # a whole figure, face too
+        # a whole figure: its face in frame and clear, and every part of its look where it should be (a scene that
+        # shares a figure's trousers and shoes matches a giant template whose head is above the frame)
+        if found is not None and clear and found.match >= EXTRA and found.head_seen and found.head >= 0.6 and \
+                found.parts >= EXTRA_PARTS:
             hits.append(("extra_character", 3.5, f"{names.get(slug, slug)} is in frame; the shot does not list them"))
     return m, hits
 
@@ -161,6 +167,7 @@ class HeuristicCritic:
         self.config = config
 
     def judge(self, review: TakeReview) -> Verdict:
+        """A verdict on one take from its clip's measures and the cast found in its keyframe."""
         w, h = 320, max(2, round(320 * review.height / review.width / 2) * 2)
         try:
             frames = decode_frames(review.clip, width=w, height=h)
@@ -207,6 +214,7 @@ class HeuristicCritic:
                        frames=idx, metrics={k: round(v, 4) for k, v in m.items()}, critic=self.name)
 
     def judge_image(self, image: Path) -> Verdict:
+        """A verdict on a still (a character master) from its exposure, contrast and sharpness."""
         try:
             rgb = np.asarray(Image.open(image).convert("RGB"), np.float32)
         except OSError as e:

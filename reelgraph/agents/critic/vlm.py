@@ -19,6 +19,7 @@ from typing import Annotated, Any, get_args
 
 import numpy as np
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages.ai import UsageMetadata
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelgraph.agents.critic import TakeReview
@@ -107,9 +108,11 @@ class VLMCritic(ServedAgent):
 
     @property
     def name(self) -> str:
+        """The served model's name (recorded in each verdict)."""
         return self.config.model or getattr(self.llm, "model_name", None) or "vlm"
 
     def system(self) -> SystemMessage:
+        """The system prompt: the critic's task and the defect vocabulary with what each defect means."""
         defects = "\n".join(f"  - {d}: {DEFECT_MEANING.get(d, d)}" for d in get_args(Defect))
         return SystemMessage(render("critic.md", "system", defects=defects))
 
@@ -127,7 +130,7 @@ class VLMCritic(ServedAgent):
             raise CriticError(f"critic: {review.clip.name} has no frames")
         idx = sample_indices(len(frames), self.frames)
         shot = review.shot
-        parts: list[dict[str, Any]] = [_text(render(
+        parts: list[str | dict[str, Any]] = [_text(render(
             "critic.md", "take", index=shot.index, title=script_title, beat=shot.beat, setting=shot.setting,
             action=shot.action, camera=shot.camera, framing=shot.framing, lighting=shot.lighting,
             characters=", ".join(shot.characters) or "none", count=len(idx), total=len(frames)))]
@@ -142,12 +145,15 @@ class VLMCritic(ServedAgent):
         return [self.system(), HumanMessage(content=parts)], idx
 
     def judge(self, review: TakeReview) -> Verdict:
+        """The model's verdict on one take, from its sampled frames and the masters in frame."""
         messages, idx = self.take_messages(review)
         return self._verdict(messages, idx, f"shot {review.shot.index}")
 
     def judge_image(self, image: Path) -> Verdict:
-        parts = [_text(render("critic.md", "still", subject=image.stem)), _text(render("critic.md", "frame", number=0)),
-                 png_part(_image(image), MASTER_SIDE), _text(render("critic.md", "take-end", frames="0"))]
+        """The model's verdict on a still (a character master)."""
+        parts: list[str | dict[str, Any]] = [
+            _text(render("critic.md", "still", subject=image.stem)), _text(render("critic.md", "frame", number=0)),
+            png_part(_image(image), MASTER_SIDE), _text(render("critic.md", "take-end", frames="0"))]
         return self._verdict([self.system(), HumanMessage(content=parts)], [0], f"still {image.name}")
 
     @staticmethod
@@ -156,7 +162,7 @@ class VLMCritic(ServedAgent):
         out: list[BaseMessage] = []
         for m in messages:
             if isinstance(m.content, list):
-                parts = [p if p.get("type") != "image_url" else
+                parts = [p if not isinstance(p, dict) or p.get("type") != "image_url" else
                          _text(f"[image: PNG, {len(p['image_url']['url']) * 3 // 4} bytes]") for p in m.content]
                 m = m.model_copy(update={"content": parts})
             out.append(m)
@@ -180,7 +186,7 @@ class VLMCritic(ServedAgent):
                     raise CriticError(f"{e} — the Vision Critic needs a vision-language model (e.g. Qwen3-VL): "
                                       "serve one with `reelgraph serve critic --model PATH`") from e
                 raise
-            usage = raw.usage_metadata or {}
+            usage: UsageMetadata | dict[str, Any] = raw.usage_metadata or {}
             self.calls.append({"what": what if round_ == 1 else f"{what} repair",
                                "seconds": round(time.perf_counter() - t0, 3),
                                "input_tokens": usage.get("input_tokens"), "output_tokens": usage.get("output_tokens")})

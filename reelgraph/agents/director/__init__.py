@@ -13,7 +13,11 @@ from reelgraph.schema import ReelRequest, Script, VoiceLine
 
 
 class Director(Protocol):
-    name: str
+    """What every Director does: write the script, direct each take with tool calls, shorten a voice line."""
+
+    @property
+    def name(self) -> str:
+        """Which Director this is: 'offline', 'llm' or 'replay'."""
 
     def write_script(self, request: ReelRequest) -> Script:
         """A validated script for the request."""

@@ -26,15 +26,17 @@ class ShotBrief:
 
     @property
     def verdicts(self) -> list[Verdict]:
+        """The critic's verdicts on earlier takes of this shot, in order."""
         return [t.verdict for t in self.takes if t.verdict is not None]
 
     @classmethod
     def from_state(cls, st: ReelState) -> ShotBrief:
-        from reelgraph.tools.common import current_shot, take_artifacts
+        """The brief of the state's current shot and take."""
+        from reelgraph.tools.common import current_shot, script_of, take_artifacts
 
         shot = current_shot(st)
         return cls(
-            script=st.script, shot=shot, attempt=st.attempt, seed=take_seed(st.seed, shot.index, st.attempt),
+            script=script_of(st), shot=shot, attempt=st.attempt, seed=take_seed(st.seed, shot.index, st.attempt),
             takes=list(st.takes), messages=list(st.messages), made=take_artifacts(st),
             continues_previous=shot.transition == "continuous" and bool(st.done) and st.done[-1].shot == shot.index - 1,
             note=st.notes.get(shot.index),

@@ -116,6 +116,7 @@ class LLMDirector(ServedAgent):
     # --- the script ---------------------------------------------------------------------------------------------
 
     def script_messages(self, request: ReelRequest) -> list[BaseMessage]:
+        """The prompt that asks for the script: the system message and the request's prompt and limits."""
         values = {"shots": request.shots, "seconds": f"{request.shot_seconds:g}",
                   "languages": ", ".join(request.languages), "prompt": request.prompt, "places": ", ".join(PLACES)}
         return [SystemMessage(render("director.md", "script-system", **values)),

@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessage
 from reelgraph.agents.director.brief import ShotBrief
 from reelgraph.schema import ReelRequest, Script, VoiceLine
 from reelgraph.story import write_script
+from reelgraph.story.lines import terse
 
 REVISIONS: dict[str, dict[str, Any]] = {
     "underexposed": {"exposure": +2.0, "add": "brighter, lit by a warm practical light"},
@@ -92,17 +93,17 @@ class OfflineDirector:
         return write_script(request)
 
     def shorten_line(self, line: VoiceLine, names: list[str], keep: float) -> str:
-        """A shorter line (about `keep` of its length): its first sentence, else its first clause, else its first
-        words: always the line's own words (a shot's line stays its own, never a list of names another shot has)."""
+        """A shorter line (about `keep` of its length), always in the line's own words: its first sentence, else its
+        first clause, else the line said tersely (articles and auxiliaries dropped) up to a word that carries meaning;
+        "" (the shot goes silent) when fewer than two such words fit: "Gwen has" says nothing."""
         text, limit = line.text.strip(), keep * len(line.text)
         for cut in (r"(?<=[.!?。！？])\s*", r"(?<=[,;:、，；])\s*"):
             first = re.split(cut, text)[0].strip().rstrip(",;:、，；")
             if first and len(first) <= limit:
                 return first
-        words = text.split()
-        while len(words) > 1 and len(" ".join(words)) > limit:
-            words.pop()
-        return " ".join(words) if len(words) > 1 or " " not in text else text[: max(1, int(limit))]
+        if " " not in text:
+            return text[: max(1, int(limit))]
+        return terse(text, line.language, lambda t: len(t) <= limit)[0]
 
     def direct(self, brief: ShotBrief) -> AIMessage:
         """The next step of this take: a keyframe call, then a motion call, then 'take ready'."""

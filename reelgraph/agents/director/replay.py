@@ -22,6 +22,7 @@ FORMAT = "reelgraph-director-recording/1"
 
 
 def prompt_digest(prompt: str) -> str:
+    """The sha256 of a prompt (a recording names its prompt by it)."""
     return hashlib.sha256(prompt.encode("utf-8")).hexdigest()
 
 
@@ -66,6 +67,7 @@ class ReplayDirector:
         self.calls = {(t["shot"], t["attempt"]): t["calls"] for t in self.recording["takes"]}
 
     def write_script(self, request: ReelRequest) -> Script:
+        """The recorded script (an error when the recording was made for another prompt)."""
         if prompt_digest(request.prompt) != self.recording["prompt_sha256"]:
             raise ReelgraphError(f"recording {self.path.name} was made for another prompt")
         return Script.model_validate(self.recording["script"])

@@ -60,7 +60,8 @@ def invoke_structured(runnable: Any, messages: list[BaseMessage]) -> AIMessage:
     import openai
 
     try:
-        return runnable.invoke(messages)["raw"]
+        raw: AIMessage = runnable.invoke(messages)["raw"]
+        return raw
     except openai.LengthFinishReasonError as e:
         choice = e.completion.choices[0]
         usage = e.completion.usage

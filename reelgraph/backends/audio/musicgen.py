@@ -51,7 +51,8 @@ def equal_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Crossfade `a` (fading out) into `b` (fading in) over their common length; (channels, n) arrays."""
     n = a.shape[-1]
     t = (np.arange(n, dtype=np.float64) + 0.5) / n
-    return (a * np.cos(t * np.pi / 2) + b * np.sin(t * np.pi / 2)).astype(np.float32)
+    mixed: np.ndarray = (a * np.cos(t * np.pi / 2) + b * np.sin(t * np.pi / 2)).astype(np.float32)
+    return mixed
 
 
 def fit_length(audio: np.ndarray, n: int) -> np.ndarray:
@@ -78,7 +79,8 @@ def resample(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
     from scipy.signal import resample_poly
 
     ratio = Fraction(target, rate)
-    return resample_poly(audio, ratio.numerator, ratio.denominator, axis=-1).astype(np.float32)
+    out: np.ndarray = resample_poly(audio, ratio.numerator, ratio.denominator, axis=-1).astype(np.float32)
+    return out
 
 
 class MusicgenBackend:
@@ -118,6 +120,7 @@ class MusicgenBackend:
             from transformers import AutoProcessor, MusicgenForConditionalGeneration
 
             t0 = time.perf_counter()
+            assert self.cfg.model is not None  # the constructor refuses a config without one
             path = check_folder(self.cfg.model, who=WHO, setting="music.model")
             device = resolve_device(self.options.get("device"))
             dtype = resolve_dtype(self.options.get("dtype"), device, cuda_default="float16")

@@ -196,4 +196,5 @@ class VitsSpeechBackend:
                           speaker_id=speaker)
         sync(device)
         n = int(out.sequence_lengths[0]) if out.sequence_lengths is not None else out.waveform.shape[-1]
-        return out.waveform[0, :n].float().cpu().numpy()
+        wave: np.ndarray = out.waveform[0, :n].float().cpu().numpy()
+        return wave

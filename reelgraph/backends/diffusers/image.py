@@ -35,6 +35,7 @@ FRAMING = {"wide": "wide establishing shot", "medium": "medium shot", "close": "
 
 
 def describe_character(c: Character) -> str:
+    """A character in prompt words: name, look, wardrobe and colours."""
     wardrobe = f", wearing {c.wardrobe}" if c.wardrobe else ""
     palette = f", colours {' '.join(c.palette)}" if c.palette else ""
     return f"{c.name}: {c.look}{wardrobe}{palette}"
@@ -47,6 +48,7 @@ def master_prompt(c: Character) -> str:
 
 
 def exposure_words(ev: float) -> str:
+    """Prompt words for an exposure change of `ev` stops ('' within ±0.3 EV)."""
     if ev >= 0.3:
         return ", brighter exposure, lifted shadows"
     if ev <= -0.3:
@@ -81,9 +83,10 @@ def reference_image(spec: KeyframeSpec, width: int, height: int) -> Image.Image 
         return images[0].resize((width, height), Image.Resampling.LANCZOS)
     canvas = Image.new("RGB", (width, height), (128, 128, 128))
     cell = width // len(images)
-    for i, im in enumerate(images):
-        scale = min(cell / im.width, height / im.height)
-        fitted = im.resize((max(1, int(im.width * scale)), max(1, int(im.height * scale))), Image.Resampling.LANCZOS)
+    for i, img in enumerate(images):
+        scale = min(cell / img.width, height / img.height)
+        fitted = img.resize((max(1, int(img.width * scale)), max(1, int(img.height * scale))),
+                            Image.Resampling.LANCZOS)
         canvas.paste(fitted, (i * cell + (cell - fitted.width) // 2, (height - fitted.height) // 2))
     return canvas
 
@@ -157,7 +160,7 @@ class DiffusersImageBackend(DiffusersBackend):
         def call() -> Image.Image:
             kwargs["generator"] = self.generator(seed)
             with stages.stage("generate"):
-                out = pipe(**kwargs).images[0]
+                out: Image.Image = pipe(**kwargs).images[0]
             if pipe is not self._pipe:
                 self._pipe.maybe_free_model_hooks()
             return out

@@ -164,6 +164,7 @@ def tiled_option(value: Any) -> bool | None:
 
 
 def reset_peak(device: Any) -> None:
+    """Start measuring peak GPU memory afresh (CUDA; nothing elsewhere)."""
     if device.type == "cuda":
         import torch
 
@@ -182,6 +183,7 @@ def read_peak(device: Any) -> int:
 
 
 def peak_kind(device: Any) -> str:
+    """What `read_peak` measures on `device`."""
     return "cuda_max_allocated" if device.type == "cuda" else "process_max_rss"
 
 
@@ -195,6 +197,7 @@ class Stages:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        """Time the block and record its peak memory under `name` (repeated stages add up their time)."""
         reset_peak(self.device)
         t0 = time.perf_counter()
         try:
@@ -208,6 +211,7 @@ class Stages:
             self.peak[name] = max(self.peak.get(name, 0), read_peak(self.device))
 
     def meta(self) -> dict[str, Any]:
+        """The timings and peaks per stage, for a take's metadata."""
         return {"timings_s": {k: round(v, 4) for k, v in self.seconds.items()},
                 "peak_memory_bytes": dict(self.peak), "peak_memory_kind": peak_kind(self.device)}
 
@@ -387,6 +391,7 @@ class DiffusersBackend:
         return torch.Generator("cpu").manual_seed(int(seed) & 0x7FFF_FFFF_FFFF_FFFF)
 
     def base_meta(self) -> dict[str, Any]:
+        """Metadata every output of this backend carries: model, pipeline, settings, loads and memory plan."""
         return {
             "backend": "diffusers", "model": str(self.folder), "pipeline": type(self._pipe).__name__,
             "steps": self.steps, "guidance": self.guidance, "device": str(self.device),

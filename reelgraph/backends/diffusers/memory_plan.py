@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 GiB = 1 << 30
 Mode = Literal["resident", "model_offload", "group_offload"]
 MODES: tuple[Mode, ...] = ("resident", "model_offload", "group_offload")
+OffloadType = Literal["block_level", "leaf_level"]
 RESERVE_GIB = 1.5
 RESERVE_FRACTION = 0.04
 ACTIVATION_FACTOR = 12  # live (tokens x hidden) bf16 tensors at a transformer block's peak (Wan 720p: 8.4 GiB measured)
@@ -76,10 +77,12 @@ class Footprint:
 
     @property
     def weights(self) -> int:
+        """Bytes of all the pipeline's components."""
         return sum(self.components.values())
 
     @property
     def largest(self) -> int:
+        """Bytes of its largest component."""
         return max(self.components.values(), default=0)
 
 
@@ -90,7 +93,7 @@ class Plan:
     name: str
     mode: Mode
     tiled_vae: bool = False
-    offload_type: Literal["block_level", "leaf_level"] = "block_level"
+    offload_type: OffloadType = "block_level"
     peak_bytes: int = 0  # the largest GPU use while this pipeline runs (others' resident weights included)
     budget_bytes: int = 0
     fits: bool = True
@@ -142,7 +145,7 @@ def _cost(fp: Footprint, mode: Mode, offload_type: str, tiled: bool) -> float:
     return cost
 
 
-Choice = tuple[Mode, str, bool]  # mode, offload type, tiled VAE
+Choice = tuple[Mode, OffloadType, bool]  # mode, offload type, tiled VAE
 CHOICES: tuple[Choice, ...] = tuple(
     (m, o, t) for m in MODES for o in (("block_level", "leaf_level") if m == "group_offload" else ("block_level",))
     for t in (False, True)
@@ -174,6 +177,9 @@ def plan_memory(footprints: Sequence[Footprint], *, card_gib: float, vllm_fracti
         idle = [_idle(fp, c[0]) for fp, c in zip(fps, combo, strict=True)]
         return [sum(idle) - idle[i] + _run_peak(fp, *combo[i]) for i, fp in enumerate(fps)]
 
+    def smallest(fp: Footprint, opts: list[Choice]) -> Choice:
+        return min(opts, key=lambda c: _run_peak(fp, *c))
+
     best: tuple[float, Sequence[Choice]] | None = None
     for combo in itertools.product(*options):
         if all(p <= budget for p in peaks(combo)):
@@ -181,14 +187,11 @@ def plan_memory(footprints: Sequence[Footprint], *, card_gib: float, vllm_fracti
             if best is None or cost < best[0]:
                 best = (cost, combo)
     fits = best is not None
-    if best is None:
-        combo = [min(opts, key=lambda c, fp=fp: _run_peak(fp, *c)) for fp, opts in zip(fps, options, strict=True)]
-    else:
-        combo = best[1]
-    pk = peaks(combo)
+    chosen = [smallest(fp, opts) for fp, opts in zip(fps, options, strict=True)] if best is None else best[1]
+    pk = peaks(chosen)
     plans = {}
-    for i, (fp, (mode, offload_type, tiled)) in enumerate(zip(fps, combo, strict=True)):
-        others = [f"{o.name}={c[0]}" for o, c in zip(fps, combo, strict=True) if o is not fp]
+    for i, (fp, (mode, offload_type, tiled)) in enumerate(zip(fps, chosen, strict=True)):
+        others = [f"{o.name}={c[0]}" for o, c in zip(fps, chosen, strict=True) if o is not fp]
         reason = (f"{fp.name}: weights {fp.weights / GiB:.1f} GiB, peak {pk[i] / GiB:.1f} GiB of "
                   f"{budget / GiB:.1f} GiB (card {card_gib:g} GiB, vLLM share {vllm_fraction:g})"
                   + (f", beside {', '.join(others)}" if others else ""))
@@ -340,7 +343,7 @@ def apply_plan(pipe: Any, plan: Plan, device: Any, *, previous: Plan | None = No
 @dataclass
 class _Entry:
     footprint: Footprint
-    pipe: weakref.ref  # the pipeline (a weak reference: a dropped backend leaves the plan by itself)
+    pipe: weakref.ref[Any]  # the pipeline (a weak reference: a dropped backend leaves the plan by itself)
     device: Any
     override: str | None
     tiled: bool | None

@@ -82,10 +82,10 @@ def _as_float(opts: Mapping[str, Any], key: str, lo: float, hi: float) -> float:
 def check_attention(name: Any) -> str:
     """The attention option checked and resolved to a dispatch name ("default", "sage_triton", "flash4" or
     diffusers')."""
-    name = "default" if name in (None, "") else str(name).lower()
-    if name not in ATTENTION_CHOICES:
-        raise UsageError(f"attention {name!r} is not known; choose one of {', '.join(ATTENTION_CHOICES)}")
-    return ATTENTION_ALIASES.get(name, name)
+    chosen = "default" if name in (None, "") else str(name).lower()
+    if chosen not in ATTENTION_CHOICES:
+        raise UsageError(f"attention {chosen!r} is not known; choose one of {', '.join(ATTENTION_CHOICES)}")
+    return ATTENTION_ALIASES.get(chosen, chosen)
 
 
 def check_generic_options(opts: Mapping[str, Any]) -> None:
@@ -247,7 +247,7 @@ def quantize_fp8(models: Sequence[Any], device: Any) -> dict[str, Any]:
 
 # --- attention kernels --------------------------------------------------------------------------------------------
 
-_SAGE_OP: Any = None
+_SAGE_OP: Callable[..., Any] | None = None
 
 
 def sage_triton_op() -> Callable[..., Any]:
@@ -269,8 +269,9 @@ def sage_triton_op() -> Callable[..., Any]:
         from sageattention import sageattn
 
         k = k - k.mean(dim=1, keepdim=True)  # smoothing K (exact for softmax), done here so no input is mutated
-        return sageattn(q.contiguous(), k.contiguous(), v.contiguous(), tensor_layout="NHD", is_causal=False,
-                        sm_scale=scale, smooth_k=False)
+        out: torch.Tensor = sageattn(q.contiguous(), k.contiguous(), v.contiguous(), tensor_layout="NHD",
+                                     is_causal=False, sm_scale=scale, smooth_k=False)
+        return out
 
     @sage.register_fake
     def _(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
@@ -321,7 +322,7 @@ def _register_sage_triton() -> Any:
     return _install_dispatch(slot, _sage_dispatch)
 
 
-_FLASH4_OP: Any = None
+_FLASH4_OP: Callable[..., Any] | None = None
 
 
 def _flash4_import() -> None:
@@ -348,7 +349,9 @@ def flash4_op() -> Callable[..., Any]:
         from flash_attn.cute import flash_attn_func
 
         out = flash_attn_func(q, k, v, softmax_scale=scale, causal=False)
-        return out[0] if isinstance(out, tuple) else out  # (out, lse); lse is None without grad or return_lse
+        # (out, lse); lse is None without grad or return_lse
+        result: torch.Tensor = out[0] if isinstance(out, tuple) else out
+        return result
 
     @flash4.register_fake
     def _(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
@@ -477,7 +480,6 @@ class SkipControl:
     def _wrap(self, hook: Any, original: Callable[[Any], bool]) -> Callable[[Any], bool]:
         import torch
 
-        @torch.compiler.disable
         def decide(residual: Any) -> bool:
             state = hook.state_manager.get_state()
             if self.force is None or state.head_block_residual is None or state.tail_block_residuals is None:
@@ -487,13 +489,16 @@ class SkipControl:
             self.decisions.append(compute)
             return compute
 
-        return decide
+        eager: Callable[[Any], bool] = torch.compiler.disable(decide)
+        return eager
 
     @property
     def active(self) -> bool:
+        """Whether any denoiser has a first-block cache to control."""
         return bool(self.hooks)
 
     def close(self) -> None:
+        """Put the original decisions back."""
         for hook, original in self.hooks:
             hook._should_compute_remaining_blocks = original
         self.hooks = []
@@ -504,7 +509,8 @@ def _fbc_head_hook(model: Any) -> Any:
 
     for child in model.children():
         if isinstance(child, torch.nn.ModuleList) and len(child) and hasattr(child[0], "_diffusers_hook"):
-            return child[0]._diffusers_hook.get_hook("fbc_leader_block_hook")
+            head: Any = child[0]  # a diffusers block with hooks attached
+            return head._diffusers_hook.get_hook("fbc_leader_block_hook")
     return None
 
 
@@ -520,6 +526,7 @@ class TextCache:
         self._items: OrderedDict[tuple[str, int], Any] = OrderedDict()
 
     def embed(self, pipe: Any, text: str, max_len: int, device: Any) -> Any:
+        """The prompt embeddings of `text`, encoded by `pipe` on a miss."""
         key = (text, int(max_len))
         if self.size and key in self._items:
             self.hits += 1
@@ -535,6 +542,7 @@ class TextCache:
         return embeds
 
     def clear(self) -> None:
+        """Drop every cached embedding."""
         self._items.clear()
 
 
@@ -550,6 +558,7 @@ class DenoiseStats:
     plan: list[bool] = field(default_factory=list)
 
     def count(self, expert: str | None = None) -> int:
+        """The number of forwards run (by `expert`, or by every expert)."""
         return sum(1 for f in self.forwards if expert in (None, f["expert"]))
 
     def summary(self) -> dict[str, Any]:

@@ -41,10 +41,12 @@ class FileBlob:
 
     @classmethod
     def read(cls, path: Path) -> FileBlob:
+        """The file at `path`, read for sending."""
         data = Path(path).read_bytes()
         return cls(Path(path).name, data, hashlib.sha256(data).hexdigest())
 
     def write(self, path: Path) -> Path:
+        """Write the bytes to `path` (an error if they no longer match their sha256); returns `path`."""
         if hashlib.sha256(self.data).hexdigest() != self.sha256:
             raise BackendError(f"{self.name}: bytes changed in transit (sha256 mismatch)")
         path.write_bytes(self.data)
@@ -113,10 +115,14 @@ class BackendWorker:
         self.where = f"{socket.gethostname()}:{os.getpid()}"
 
     def info(self) -> dict[str, Any]:
+        """The backend's name and where the actor runs: host:pid, pid and pinned CPUs."""
         cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
         return {"name": self.backend.name, "where": self.where, "pid": os.getpid(), "cpus": cpus}
 
-    def call(self, method: str, args: tuple, kwargs: dict[str, Any], out: str | None) -> tuple[Any, FileBlob | None]:
+    def call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+             out: str | None) -> tuple[Any, FileBlob | None]:
+        """Call the backend's `method` with its files unpacked into a private folder; returns the result and, when
+        `out` names a file, that file as a FileBlob for the way back."""
         with tempfile.TemporaryDirectory(prefix="reelgraph-call-") as tmp:
             folder = Path(tmp)
             args, kwargs = unpack(args, folder), unpack(kwargs, folder)
@@ -190,7 +196,7 @@ class RayBackend:
 
         return call
 
-    def _call(self, method: str, spec: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
+    def _call(self, method: str, spec: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         import ray
         from ray.exceptions import ActorDiedError, ActorUnavailableError, RayTaskError
 
