@@ -10,11 +10,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from reelgraph.errors import ReelgraphError, UsageError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="A multi-agent film studio: prompt in, film out.")
-console = Console(stderr=True)
+console = Console(stderr=True, markup=False, emoji=False)  # user and model text is printed as it is, never as markup
 Checkpoint = Annotated[str | None, typer.Option(
     "--checkpoint", help="PostgreSQL URL (postgres://...) for the checkpoints; default: $REELGRAPH_CHECKPOINT_URL, "
                          "else SQLite in the run folder")]
@@ -65,7 +66,7 @@ class ProgressView:
 
 
 def _run_with_progress(fn: Any, shots: int, *args: Any) -> Any:
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+    columns = [SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
                TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=False) as progress:
         return fn(*args, on_event=ProgressView(progress, shots))
@@ -78,14 +79,14 @@ def _summary_table(out: Path) -> None:
         summary = read_json(out / "summary.json", what="summary", error=ReelgraphError)
         _print_summary(out, summary)
     except (ReelgraphError, KeyError, TypeError, ValueError) as e:
-        console.print(f"[bold red]error:[/] cannot show the summary: {e}")
+        _styled("error:", "bold red", f"cannot show the summary: {e}")
         raise typer.Exit(1) from None
 
 
 def _print_summary(out: Path, summary: dict[str, Any]) -> None:
     if summary.get("waiting") == "approve_script":
-        console.print(f"[bold yellow]waiting for approval:[/] the script is {out / 'script.json'}\n"
-                      f"approve it: reelgraph approve --out {out}   (or edit it and add --edit {out / 'script.json'})")
+        _styled("waiting for approval:", "bold yellow", f"the script is {out / 'script.json'}\napprove it: reelgraph "
+                f"approve --out {out}   (or edit it and add --edit {out / 'script.json'})")
         return
     table = Table(title=f"{summary.get('title') or 'reel'}: {out}")
     for col in ("shot", "kept take", "attempts", "scores", "defects of kept"):
@@ -97,7 +98,7 @@ def _print_summary(out: Path, summary: dict[str, Any]) -> None:
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in summary.get("stage_seconds", {}).items())
     console.print(f"time per stage: {stages}")
     if summary.get("final"):
-        console.print(f"[bold green]reel:[/] {out / summary['final']}  ({', '.join(summary['reels'].values())})")
+        _styled("reel:", "bold green", f"{out / summary['final']}  ({', '.join(summary['reels'].values())})")
 
 
 def _interrupted(out: Path) -> None:
@@ -106,12 +107,17 @@ def _interrupted(out: Path) -> None:
     raise typer.Exit(130)
 
 
+def _styled(label: str, style: str, text: str) -> None:
+    """One line: a styled label, then `text` exactly as it is (no markup, no emoji codes)."""
+    console.print(Text.assemble((label, style), " ", text))
+
+
 def _fail(e: Exception, out: Path | None = None) -> None:
     if isinstance(e, UsageError):
-        console.print(f"[bold red]error:[/] {e}")
+        _styled("error:", "bold red", str(e))
         raise typer.Exit(2)
     hint = f"\nwhat was made is kept; continue with: reelgraph resume --out {out}" if out else ""
-    console.print(f"[bold red]error:[/] {e}{hint}")
+    _styled("error:", "bold red", f"{e}{hint}")
     raise typer.Exit(1)
 
 
@@ -265,7 +271,7 @@ def history(out: Annotated[Path, OutOption("run folder")], checkpoint: Checkpoin
         fork = f"redo shot {r['redo']['shot']}: {r['redo'].get('note') or ''}" if r["redo"] else ""
         table.add_row(r["id"][-8:], (r["parent"] or "")[-8:], str(r["step"]), r["source"] or "",
                       ",".join(r["next"]), str(r["shot"] or ""), str(r["attempt"] or ""), fork)
-    Console().print(table)
+    Console(markup=False, emoji=False).print(table)
 
 
 def _register_tools() -> None:

@@ -141,8 +141,10 @@ def load_profile(source: str | Path | dict[str, Any] | Profile | None = None) ->
         path = Path(source)
         try:
             data = tomllib.loads(read_profile_text(path))
-        except (tomllib.TOMLDecodeError, RecursionError) as e:
-            raise UsageError(f"profile {path}: {e or 'nested too deep'}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise UsageError(f"profile {path}: {e}") from None
+        except RecursionError:
+            raise UsageError(f"profile {path}: nested too deep") from None
         data.setdefault("name", path.stem)
     for env, (section, key) in ENV_OVERRIDES.items():
         if os.environ.get(env):

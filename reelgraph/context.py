@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from reelgraph.config import ENV_OVERRIDES, Profile, Settings, load_profile
 from reelgraph.run.folder import RunFolder
+from reelgraph.run.served import check_backends, confine, is_served
 
 
 class RunOptions(BaseModel):
@@ -48,11 +49,12 @@ class RunContext:
     """The run's context, rebuilt cheaply from LangGraph's config in every node and tool."""
 
     settings: Settings
+    served: bool = False
 
     @classmethod
     def from_config(cls, config: RunnableConfig | None) -> RunContext:
-        """The context of the run that `config` belongs to."""
-        return cls(Settings.from_runnable_config(config))
+        """The context of the run that `config` belongs to (a served run's confined: reelgraph.run.served)."""
+        return cls(confine(Settings.from_runnable_config(config), config), served=is_served(config))
 
     @cached_property
     def folder(self) -> RunFolder:
@@ -62,7 +64,8 @@ class RunContext:
     @cached_property
     def profile(self) -> Profile:
         """The profile: which Director, Critic and backends make the reel."""
-        return resolve_profile(self.settings.profile)
+        profile = resolve_profile(self.settings.profile)
+        return check_backends(profile) if self.served else profile
 
     def backend(self, kind: str) -> Any:
         """The backend of `kind` (image, video, music, speech) under the profile, built once per process."""

@@ -26,6 +26,7 @@ from reelgraph.nodes.chains import chain_node
 from reelgraph.nodes.finish import compose, music, score, voice
 from reelgraph.nodes.plan import approve, plan
 from reelgraph.nodes.shot import ascoped_tool_call, commit, critic, direct, directors_mistake, scoped_tool_call
+from reelgraph.run.served import SERVED_TAG
 from reelgraph.schema import ReelRequest
 from reelgraph.state import ReelState
 from reelgraph.tools import SHOT_TOOLS
@@ -72,7 +73,7 @@ def build_graph(*,
     return builder.compile(checkpointer=checkpointer, name="reelgraph")
 
 
-graph = build_graph()
+graph = build_graph().with_config(tags=[SERVED_TAG])  # a served run: confined (reelgraph.run.served)
 """The compiled graph without a checkpointer (LangGraph Studio / `langgraph dev` brings its own)."""
 
 __all__ = ["RunOptions", "build_graph", "graph"]

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import time
+from pathlib import Path
 from typing import Any
 
 from langgraph.types import Command, Overwrite
@@ -59,11 +60,16 @@ def archive_reels(folder: RunFolder, languages: list[str]) -> tuple[int, list[st
         return None
     versions = [int(m.group(1)) for p in folder.root.glob("reel_final.v*.mp4") if (m := _VERSION.match(p.name))]
     version = max(versions, default=0) + 1
+    if versions and _same_file(folder.root / f"reel_final.v{version - 1}.mp4", folder.root / "reel_final.mp4"):
+        version -= 1  # archived already by a compose that was stopped before it replaced the reels
     kept = []
     for name in ["final", *languages]:
         src = folder.root / f"reel_{name}.mp4"
         if src.is_file():
             dst = folder.root / f"reel_{name}.v{version}.mp4"
+            if dst.is_file() and not dst.is_symlink():
+                kept.append(dst.name)
+                continue
             try:
                 os.link(src, dst)  # compose replaces reels atomically: the link keeps the old bytes
             except OSError:
@@ -71,6 +77,13 @@ def archive_reels(folder: RunFolder, languages: list[str]) -> tuple[int, list[st
                     shutil.copyfile(src, tmp)
             kept.append(dst.name)
     return version, kept
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """True when `a` and `b` are the same file (a hard link) or have the same bytes."""
+    if not a.is_file() or not b.is_file():
+        return False
+    return os.path.samefile(a, b) or (a.stat().st_size == b.stat().st_size and sha256_file(a) == sha256_file(b))
 
 
 def drop_if_unchanged(folder: RunFolder, archived: tuple[int, list[str]], final_sha: str) -> bool:

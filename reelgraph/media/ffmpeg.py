@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,23 @@ from reelgraph.errors import BackendError
 
 TIMEOUT_S = 600
 BITEXACT = {"fflags": "+bitexact", "map_metadata": -1}
+PIPE_CHUNK = 1 << 16
+_LIMIT: ContextVar[float] = ContextVar("ffmpeg_time_limit", default=TIMEOUT_S)
+
+
+def time_limit() -> float:
+    """Seconds an ffmpeg call may take (or stall, for piped frames) here: the run's `ffmpeg_timeout`."""
+    return _LIMIT.get()
+
+
+@contextlib.contextmanager
+def limited_to(seconds: float) -> Iterator[None]:
+    """Within the block (and the threads started from it with its context), ffmpeg calls take `seconds` at most."""
+    token = _LIMIT.set(seconds)
+    try:
+        yield
+    finally:
+        _LIMIT.reset(token)
 
 
 @functools.cache
@@ -53,18 +74,20 @@ def failure(what: str, returncode: int, stderr: bytes) -> BackendError:
     return BackendError(f"{what}: ffmpeg failed (exit {returncode}): {' | '.join(tail)}")
 
 
-def run_args(args: list[str], *, timeout: float = TIMEOUT_S,
+def run_args(args: list[str], *, timeout: float | None = None,
              what: str = "ffmpeg") -> subprocess.CompletedProcess[bytes]:
-    """Run an ffmpeg command line with a time limit; a binary that cannot start or a timeout is a BackendError."""
+    """Run an ffmpeg command line with a time limit (default: `time_limit()`); a binary that cannot start or a
+    timeout is a BackendError."""
+    limit = time_limit() if timeout is None else timeout
     try:
-        return subprocess.run(args, capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL)
+        return subprocess.run(args, capture_output=True, timeout=limit, check=False, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        raise BackendError(f"{what}: ffmpeg ran past {timeout:.0f} s") from None
+        raise BackendError(f"{what}: ffmpeg ran past {limit:.0f} s") from None
     except OSError as e:
         raise _cannot_start(e) from None
 
 
-def run(stream: Any, *, timeout: float = TIMEOUT_S, what: str = "ffmpeg", loglevel: str = "error") -> bytes:
+def run(stream: Any, *, timeout: float | None = None, what: str = "ffmpeg", loglevel: str = "error") -> bytes:
     """Run an ffmpeg-python stream with a time limit; return stderr; raise BackendError with ffmpeg's last words."""
     args = stream.compile(cmd=ffmpeg_exe(), overwrite_output=True)
     args[1:1] = ["-hide_banner", "-nostdin", "-loglevel", loglevel]
@@ -74,9 +97,30 @@ def run(stream: Any, *, timeout: float = TIMEOUT_S, what: str = "ffmpeg", loglev
     return proc.stderr
 
 
+class _Stalled(Exception):
+    """ffmpeg took no bytes of a frame for the whole time limit."""
+
+
+def _feed(fd: int, data: memoryview, stall_s: float) -> None:
+    """Write `data` to the non-blocking pipe `fd`; raise _Stalled when the reader takes nothing for `stall_s`."""
+    while data:
+        _, ready, _ = select.select([], [fd], [], stall_s)
+        if not ready:
+            raise _Stalled
+        try:
+            data = data[os.write(fd, data[:PIPE_CHUNK]):]
+        except BlockingIOError:
+            continue
+
+
 def encode_frames(frames: Iterable[np.ndarray], out: Path, *, fps: int, width: int, height: int,
-                  timeout: float = TIMEOUT_S) -> int:
-    """Encode RGB uint8 frames (H, W, 3) to an H.264 mp4 (yuv420p, no audio). Returns the frame count."""
+                  timeout: float | None = None) -> int:
+    """Encode RGB uint8 frames (H, W, 3) to an H.264 mp4 (yuv420p, no audio). Returns the frame count.
+
+    Every write into ffmpeg and its finishing are bounded by `timeout` (default: `time_limit()`): an ffmpeg that
+    stops reading is killed and named, not waited for.
+    """
+    limit = time_limit() if timeout is None else timeout
     stream = (
         ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", framerate=fps)
         .output(str(out), vcodec="libx264", pix_fmt="yuv420p", preset="veryfast", crf=20, r=fps,
@@ -84,32 +128,44 @@ def encode_frames(frames: Iterable[np.ndarray], out: Path, *, fps: int, width: i
     )
     args = stream.compile(cmd=ffmpeg_exe(), overwrite_output=True)
     args[1:1] = ["-hide_banner", "-nostdin", "-loglevel", "error"]
-    try:
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-    except OSError as e:
-        raise _cannot_start(e) from None
-    count = 0
-    try:
+    with tempfile.TemporaryFile() as errors:
         try:
-            for frame in frames:
-                if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
-                    raise BackendError(
-                        f"frame {count} is {frame.shape} {frame.dtype}, expected ({height}, {width}, 3) uint8")
-                proc.stdin.write(frame.tobytes())
-                count += 1
-            proc.stdin.close()
-        except BrokenPipeError:  # ffmpeg died while frames went in: its exit status says why
-            pass
-        proc.wait(timeout=timeout)
-        err = proc.stderr.read()
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise BackendError(f"encoding {out.name}: ffmpeg ran past {timeout:.0f} s") from None
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
+            proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=errors)
+        except OSError as e:
+            raise _cannot_start(e) from None
+        count = 0
+        try:
+            fd = proc.stdin.fileno()
+            os.set_blocking(fd, False)
+            try:
+                for frame in frames:
+                    if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
+                        raise BackendError(
+                            f"frame {count} is {frame.shape} {frame.dtype}, expected ({height}, {width}, 3) uint8")
+                    _feed(fd, memoryview(np.ascontiguousarray(frame)).cast("B"), limit)
+                    count += 1
+                proc.stdin.close()
+            except BrokenPipeError:  # ffmpeg died while frames went in: its exit status says why
+                pass
+            proc.wait(timeout=limit)
+        except _Stalled:
+            proc.kill()
+            proc.wait()
+            raise BackendError(f"encoding {out.name}: ffmpeg stopped reading frames (nothing taken for "
+                               f"{limit:.0f} s, after {count} frames): killed") from None
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise BackendError(f"encoding {out.name}: ffmpeg ran past {limit:.0f} s after its last frame") from None
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        errors.seek(0)
+        err = errors.read(1 << 16)
     if proc.returncode != 0:
         raise failure(f"encoding {out.name}", proc.returncode, err)
     return count

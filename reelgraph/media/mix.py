@@ -142,12 +142,13 @@ def mix_reel(picture: Path, stem: Path, subtitles: Path, language_iso3: str, out
         for _ in range(2):  # heavy limiting leaves peaks the AAC encoder lifts further: measure the reel, redo once
             gain, limit, result = _level(stem, measured, level, timeout, headroom)
             video = ffmpeg.input(str(picture)).video
-            subs = ffmpeg.input(str(subtitles), format="srt", sub_charenc="UTF-8")["s"]
+            subs = [ffmpeg.input(str(subtitles), format="srt", sub_charenc="UTF-8")["s"]] if has_cues(subtitles) \
+                else []  # a reel without a spoken line has no subtitle stream
+            sub_opts = {"scodec": "mov_text", "metadata:s:s:0": f"language={language_iso3}"} if subs else {}
             stream = ffmpeg.output(
-                video, ffmpeg.input(str(level)).audio, subs, str(out), vcodec="copy", acodec="aac",
-                audio_bitrate="160k", ar=AUDIO_RATE, ac=2, scodec="mov_text", movflags="+faststart", format="mp4",
-                **{"metadata:s:a:0": f"language={language_iso3}", "metadata:s:s:0": f"language={language_iso3}"},
-                **BITEXACT)
+                video, ffmpeg.input(str(level)).audio, *subs, str(out), vcodec="copy", acodec="aac",
+                audio_bitrate="160k", ar=AUDIO_RATE, ac=2, movflags="+faststart", format="mp4",
+                **{"metadata:s:a:0": f"language={language_iso3}"}, **sub_opts, **BITEXACT)
             run(stream, timeout=timeout, what=f"muxing the {language_iso3} reel")
             if not limit:
                 break
@@ -174,11 +175,12 @@ WORD_JOINER = "\u2060"
 
 def literal_subtitle_text(text: str) -> str:
     """Text that subtitle decoders show as written: one line, no control characters, an invisible word joiner
-    after each character that starts markup (`\\`, `{`, `<`): `{\\an8}`, `\\N` or `<b>` are shown, not obeyed."""
+    after each character that starts markup (`\\`, `{`, `<`): `{\\an8}`, `\\N` or `<b>` are shown, not obeyed; and
+    inside every `-->`, so that a line that looks like a cue's timing stays text."""
     line = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
     for ch in ("\\", "{", "<"):
         line = line.replace(ch, ch + WORD_JOINER)
-    return line
+    return line.replace("-->", "--" + WORD_JOINER + ">")  # an SRT reader takes `… --> …` for a cue's timing
 
 
 def write_srt(cues: list[tuple[float, float, str]], out: Path) -> None:
@@ -187,4 +189,10 @@ def write_srt(cues: list[tuple[float, float, str]], out: Path) -> None:
     for i, (start, end, text) in enumerate(cues, start=1):
         clean = literal_subtitle_text(text)
         blocks.append(f"{i}\n{srt_time(start)} --> {srt_time(end)}\n{clean}\n")
-    out.write_text("\n".join(blocks), encoding="utf-8")
+    out.write_text("\n".join(blocks) if blocks else "\n", encoding="utf-8")  # no cue: a blank file (see has_cues)
+
+
+def has_cues(srt: Path) -> bool:
+    """True when an SRT file written by `write_srt` holds a cue (text never holds a bare `-->`: see
+    literal_subtitle_text)."""
+    return "-->" in srt.read_text(encoding="utf-8")

@@ -21,6 +21,7 @@ from reelgraph.config import load_profile
 from reelgraph.errors import ReelgraphError, UsageError, first_error
 from reelgraph.hitl.fork import fork
 from reelgraph.hitl.interrupts import pending_approval
+from reelgraph.media.ffmpeg import limited_to
 from reelgraph.run.checkpoints import checkpoint_url, postgres_checkpointer, redact, sqlite_checkpointer
 from reelgraph.run.disk import disk_errors
 from reelgraph.run.folder import EVENTS_FILE, RunFolder
@@ -149,9 +150,11 @@ def execute(out: Path, run: dict[str, Any], graph_input: Any, on_event: EventSin
     """
     from reelgraph.graph import build_graph
 
-    with disk_errors(out), run_lock(out), checkpointer(out, run, checkpoint) as saver:
+    profile = load_profile(run["profile"])
+    with disk_errors(out), run_lock(out), checkpointer(out, run, checkpoint) as saver, \
+            limited_to(profile.ffmpeg_timeout):  # every ffmpeg call of the run, in every graph thread
         sweep_partials(RunFolder(out))
-        executor = load_profile(run["profile"]).executor
+        executor = profile.executor
         if executor.kind == "ray":  # joined from this thread, before the graph's worker threads need it
             from reelgraph.executors.ray.cluster import ensure_cluster
 

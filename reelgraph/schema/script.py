@@ -27,13 +27,17 @@ TimeOfDay = Literal["dawn", "day", "golden", "dusk", "night"]
 Weather = Literal["clear", "rain", "snow", "fog", "storm", "wind"]
 Season = Literal["spring", "summer", "autumn", "winter"]
 Feature = Annotated[str, Field(min_length=1, max_length=30)]
+Slug = Annotated[str, Field(pattern=SLUG, max_length=48)]
+LanguageCode = Annotated[str, Field(min_length=1, max_length=16)]
+Instrument = Annotated[str, Field(min_length=1, max_length=30)]
+Colour = Annotated[str, Field(max_length=7)]
 
 
 class Character(Model):
     """One entry of the character bible."""
 
     name: str = Field(min_length=1, max_length=40)
-    slug: str = Field(pattern=SLUG, description="file-safe id, unique in the script")
+    slug: str = Field(pattern=SLUG, max_length=48, description="file-safe id, unique in the script")
     look: Text = Field(description="build, face, colours: what every shot must keep")
     wardrobe: Text = ""
     voice: str = Field(default="narrator", max_length=40)
@@ -43,7 +47,7 @@ class Character(Model):
     role: str = Field(default="", max_length=60, description="what the story calls them: 'the chef', 'the night guard'")
     features: list[Feature] = Field(default_factory=list, max_length=8,
                                     description="features every shot keeps: 'beard', 'glasses', 'hat', 'one eye'")
-    palette: list[str] = Field(default_factory=list, max_length=4, description="#rrggbb colours of the look")
+    palette: list[Colour] = Field(default_factory=list, max_length=4, description="#rrggbb colours of the look")
 
     @field_validator("name", "look", "wardrobe", "role", mode="before")
     @classmethod
@@ -62,16 +66,16 @@ class Character(Model):
 class VoiceLine(Model):
     """A voice-over line of one shot, in one language."""
 
-    language: str
+    language: LanguageCode
     text: str = Field(min_length=1, max_length=MAX_TEXT)
-    speaker: str = "narrator"
+    speaker: str = Field(default="narrator", min_length=1, max_length=40)
 
     @field_validator("language")
     @classmethod
     def _lang(cls, v: str) -> str:
         return check_language(v)
 
-    @field_validator("text", mode="before")
+    @field_validator("text", "speaker", mode="before")
     @classmethod
     def _text(cls, v: Any) -> Any:
         return clean_text(v) if isinstance(v, str) else v
@@ -84,13 +88,13 @@ class Shot(Model):
     beat: Text = Field(description="what happens, one sentence")
     setting: Text
     action: Text
-    characters: list[str] = Field(default_factory=list, max_length=6, description="slugs of characters in frame")
+    characters: list[Slug] = Field(default_factory=list, max_length=6, description="slugs of characters in frame")
     camera: Camera = "static"
     framing: Framing = "medium"
     lighting: Lighting = "day"
     duration: float = Field(default=5.0, ge=1.0, le=20.0, description="seconds")
     transition: Transition = Field(default="cut", description="how this shot joins the previous one")
-    place: str = Field(default="", pattern=r"^([a-z][a-z_]{0,39})?$",
+    place: str = Field(default="", pattern=r"^([a-z][a-z_]{0,39})?$", max_length=40,
                        description="key of the place drawn (reelgraph.schema.places); '' leaves it to the setting")
     interior: bool | None = None
     time_of_day: TimeOfDay | None = None
@@ -110,8 +114,8 @@ class MusicBrief(Model):
 
     mood: Literal["hopeful", "tense", "melancholic", "playful", "epic", "calm"] = "hopeful"
     tempo_bpm: int = Field(default=96, ge=50, le=180)
-    key: str = Field(default="C", pattern=r"^[A-G][#b]?m?$", description="e.g. C, F#m, Bb")
-    instrumentation: list[str] = Field(default_factory=lambda: ["pad", "bass", "drums"], max_length=6)
+    key: str = Field(default="C", pattern=r"^[A-G][#b]?m?$", max_length=3, description="e.g. C, F#m, Bb")
+    instrumentation: list[Instrument] = Field(default_factory=lambda: ["pad", "bass", "drums"], max_length=6)
 
 
 class Script(Model):
@@ -122,7 +126,7 @@ class Script(Model):
     characters: list[Character] = Field(min_length=1, max_length=8)
     shots: list[Shot] = Field(min_length=1, max_length=MAX_SHOTS)
     music: MusicBrief = Field(default_factory=MusicBrief)
-    languages: list[str] = Field(min_length=1, max_length=8)
+    languages: list[LanguageCode] = Field(min_length=1, max_length=8)
 
     @field_validator("title", mode="before")
     @classmethod

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from reelgraph.schema.base import Model
+from reelgraph.schema.base import MAX_TEXT, Model
 
 ArtifactKind = Literal["master", "keyframe", "clip", "music", "voice", "subtitles", "picture", "reel"]
 Defect = Literal[
@@ -28,13 +28,16 @@ Defect = Literal[
 ]
 
 
+Reason = Annotated[str, Field(max_length=MAX_TEXT)]
+
+
 class Artifact(Model):
     """A file the run made: where it is (relative to the run folder), its hash, and what made it."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,95}$")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,95}$", max_length=96)
     kind: ArtifactKind
-    path: str = Field(description="relative to the run folder")
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    path: str = Field(max_length=300, description="relative to the run folder")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", max_length=64)
     meta: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("path")
@@ -49,11 +52,11 @@ class Verdict(Model):
     """The Vision Critic's judgement of one take."""
 
     score: float = Field(ge=0, le=10)
-    defects: list[Defect] = Field(default_factory=list)
-    reasons: list[str] = Field(default_factory=list, max_length=12)
-    frames: list[int] = Field(default_factory=list, description="frame indices the verdict looked at")
-    metrics: dict[str, float] = Field(default_factory=dict)
-    critic: str = Field(description="which critic judged: e.g. 'heuristic' or a model name")
+    defects: list[Defect] = Field(default_factory=list, max_length=32)
+    reasons: list[Reason] = Field(default_factory=list, max_length=12)
+    frames: list[int] = Field(default_factory=list, max_length=1000, description="frame indices the verdict looked at")
+    metrics: dict[str, float] = Field(default_factory=dict, max_length=200)
+    critic: str = Field(max_length=200, description="which critic judged: e.g. 'heuristic' or a model name")
 
 
 class Take(Model):
@@ -72,7 +75,7 @@ class ShotResult(Model):
 
     shot: int
     kept: int = Field(description="attempt number of the kept take")
-    takes: list[Take]
+    takes: list[Take] = Field(max_length=64)
 
     @property
     def best(self) -> Take:

@@ -59,7 +59,7 @@ def serve(
                          chat_template=chat_template, dtype=dtype, enforce_eager=enforce_eager, max_images=max_images,
                          extra_args=list(vllm_arg or []))
         if dry_run:
-            typer.echo(shell_line(serve_command(spec)))
+            typer.echo(shell_line(serve_command(spec, write=False)))  # a dry run writes nothing
             return
         log_path = log_file or Path(f"vllm-{role}-{spec.port}.log")
         server = VLLMServer(spec, log_path).start()

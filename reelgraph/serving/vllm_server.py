@@ -274,8 +274,9 @@ class ServeSpec:
         return f"http://{host}:{self.port}/v1"
 
 
-def serve_command(spec: ServeSpec, template_dir: Path | None = None) -> list[str]:
-    """The vLLM command line for the spec (writes the fallback chat template into template_dir when needed)."""
+def serve_command(spec: ServeSpec, template_dir: Path | None = None, *, write: bool = True) -> list[str]:
+    """The vLLM command line for the spec (writes the fallback chat template into template_dir when needed; with
+    `write` off, as for a dry run, only names where it would go)."""
     model = spec.model.resolve()
     fam = detect_family(model, spec.tool_parser)
     if spec.role in ("critic", "both") and not fam.vision:
@@ -300,7 +301,7 @@ def serve_command(spec: ServeSpec, template_dir: Path | None = None) -> list[str
             raise UsageError(f"{model} has no chat template: pass --chat-template FILE")
         folder = template_dir or model
         template = folder / "reelgraph_chatml_tools.jinja"
-        if template_dir is not None or not template.exists():
+        if write and (template_dir is not None or not template.exists()):
             folder.mkdir(parents=True, exist_ok=True)
             template.write_text(CHATML_TOOLS_TEMPLATE, encoding="utf-8")
     if template is not None:

@@ -32,11 +32,10 @@ def _room(shot: Shot) -> tuple[float, float]:
 
 
 def _with_line(script: Script, shot: int, language: str, text: str) -> Script:
-    """The script with one shot's line in one language replaced by `text` (removed when `text` is empty)."""
+    """The script with one shot's line in one language replaced by `text`."""
     shots = list(script.shots)
     s = shots[shot - 1]
-    lines = [line.model_copy(update={"text": text}) if line.language == language else line for line in s.lines
-             if text or line.language != language]
+    lines = [line.model_copy(update={"text": text}) if line.language == language else line for line in s.lines]
     shots[shot - 1] = s.model_copy(update={"lines": lines})
     return script.model_copy(update={"shots": shots})
 
@@ -73,9 +72,9 @@ def _said_elsewhere(script: Script, shot: int, language: str, text: str) -> bool
 
 
 def _spoken_and_fitted(state: ReelState, shot: Shot, language: str,
-                       ctx: RunContext) -> tuple[ReelState, Path | None, str]:
-    """Speak the line, fit it to the shot, ask the Director for a shorter one when it cannot fit. A shorter line
-    that says nothing, or repeats another shot's, leaves the shot silent (no path)."""
+                       ctx: RunContext) -> tuple[ReelState, Path, str]:
+    """Speak the line, fit it to the shot, ask the Director for a shorter one when it cannot fit. When the shorter
+    line says nothing, or repeats another shot's, the line is kept whole and runs on into the next shot."""
     _, room = _room(shot)
     for attempt in range(SHORTEN_TRIES + 1):
         art = speak_line(state, ctx, shot.index, language)
@@ -95,8 +94,7 @@ def _spoken_and_fitted(state: ReelState, shot: Shot, language: str,
             if shorter.strip() == line.text.strip():
                 return state, spoken, art.meta["text"]  # the Director keeps it: it runs on into the next shot
             if not shorter.strip() or _said_elsewhere(script, shot.index, language, shorter):
-                ctx.emit("voice", language=language, shot=shot.index, silent=True)
-                return state.model_copy(update={"script": _with_line(script, shot.index, language, "")}), None, ""
+                return state, spoken, art.meta["text"]  # nothing shorter that says something new: it runs on
             ctx.emit("voice", language=language, shot=shot.index, shortened=shorter)
             state = state.model_copy(update={"script": _with_line(script, shot.index, language, shorter)})
             shot = script_of(state).shots[shot.index - 1]
@@ -111,9 +109,6 @@ def build_voice_track(state: ReelState, language: str, ctx: RunContext) -> tuple
     for shot in script_of(state).shots:
         if any(line.language == language for line in shot.lines):
             state, wav, text = _spoken_and_fitted(state, shot, language, ctx)
-            if wav is None:
-                start += shot.duration
-                continue
             lead, _ = _room(shot)
             at = max(start + lead, free_at)
             seconds = duration(wav)

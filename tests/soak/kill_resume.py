@@ -221,6 +221,36 @@ ATTACKS = [  # (attack, test, what happens now); each test reproduced the break 
     ("run folder made read-only mid-run (after the last commit)",
      "reliability/test_disk.py::test_run_folder_made_read_only_mid_run",
      "\"the run folder … is read-only or not writable\" naming the file (exit 1); made writable, `resume` finishes"),
+    ("a profile backend `\"this:s\"` (a module that is no backend class)",
+     "reliability/test_profiles.py::test_a_backend_that_is_no_backend_class_is_refused_before_the_run",
+     "\"image backend 'this:s' is not a backend class for image\" (exit 2), before the run folder is made"),
+    ("profiles: a backend `os:system;x`, TOML nested 5000 deep, `director = 5`, not UTF-8, a FIFO, "
+     "`/dev/zero`, past 1 MiB",
+     "reliability/test_profiles.py",
+     "one usage error naming the profile and the field or cause (exit 2), at once"),
+    ("SIGKILL while a redo composes its reels (at the mux), then `resume`",
+     "reliability/test_redo_compose_kill.py",
+     "the earlier reel is archived once (`reel_final.v1.mp4`); no `v2` copy of it; the new reel is `reel_final.mp4`"),
+    ("`serve --dry-run` on a model folder without a chat template",
+     "reliability/test_serve_dry_run.py",
+     "the command is printed; nothing is written into the model folder"),
+    ("a script title `[/oops] [bold red]Cat[/] :fire:` (via `approve --edit`); run folder paths with `[/nope]` or "
+     "`[bold red …]`",
+     "reliability/test_markup.py",
+     "printed verbatim on approve and every resume and in errors: the CLI's console takes no markup or emoji codes"),
+    ("spoken lines that look like SRT timing (`00:00:00,000 --> 00:00:30,000 INJECTED`, `-->`, `12`)",
+     "reliability/test_subtitle_lines.py::test_timestamp_like_lines_stay_text_in_the_reel",
+     "every cue is in the reel's subtitle stream, verbatim (a word joiner inside `-->`)"),
+    ("a reel in which no line is spoken (every shot silent)",
+     "reliability/test_subtitle_lines.py::test_a_reel_without_a_spoken_line_has_no_subtitle_stream",
+     "the reel is made, without a subtitle stream (an empty SRT was refused as \"produced no data\")"),
+    ("`approve --edit` with a 1 MB `speaker`; a 1 MB instrument in the music brief",
+     "reliability/test_bounded_fields.py",
+     "refused naming the field (`shots.0.lines.0.speaker: … at most 40 characters`, exit 2); the checkpoint "
+     "database does not grow; every string and list of the script and of a take's record has a bound"),
+    ("an ffmpeg that stops reading the frames piped into it (`ffmpeg_timeout = 5`)",
+     "reliability/test_hung_ffmpeg.py",
+     "killed after 5 s without progress: \"ffmpeg stopped reading frames\" (exit 1); `resume` finishes"),
 ]
 
 

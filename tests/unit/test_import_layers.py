@@ -15,7 +15,7 @@ ROOT = Path(reelgraph.__file__).parent
 
 # The rooms from the top down: a module may import its own room and the rooms below it, never one above.
 LAYERS: list[tuple[str, ...]] = [
-    ("reelgraph", "reelgraph.__main__", "reelgraph.cli", "reelgraph.evals.__main__"),
+    ("reelgraph", "reelgraph.__main__", "reelgraph.cli", "reelgraph.evals.__main__", "reelgraph.web"),
     ("reelgraph.evals",),
     ("reelgraph.run.lifecycle", "reelgraph.hitl.api", "reelgraph.serving.cli"),
     ("reelgraph.graph",),
