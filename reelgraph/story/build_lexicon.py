@@ -68,7 +68,7 @@ PLACE_KEYS = {
     "stadium.n.01": "field", "tavern.n.01": "bar", "bar.n.02": "bar", "bar.n.03": "bar",
 }
 PLACE_LEXNAMES = {"noun.artifact", "noun.location", "noun.object", "noun.group"}
-AGE = {"child.n.01": "child", "child.n.02": "child", "juvenile.n.01": "child", "baby.n.01": "child",
+AGE = {"child.n.01": "child", "juvenile.n.01": "child", "baby.n.01": "child",
        "adolescent.n.01": "teen", "old_person.n.01": "elder", "grandparent.n.01": "elder"}
 GROUP_ROOTS = {"people.n.01", "crowd.n.01", "social_group.n.01", "gathering.n.01", "community.n.02",
                "family.n.01", "team.n.01", "audience.n.01"}
@@ -124,6 +124,7 @@ def _category(s) -> str | None:
 
 
 def build() -> dict:
+    """The lexicon extract (nouns, words, geo, exc, cues, only_nouns, given, forms) from WordNet and simplemma."""
     wn = _reader()
     nouns: dict[str, str] = {}
     words: set[str] = set()
@@ -230,6 +231,7 @@ def _forms() -> dict[str, dict[str, str]]:
 
 
 def main() -> None:
+    """Build the extract, write it gzipped to OUT and print its size and counts."""
     data = build()
     OUT.write_bytes(gzip.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), 9))
     print(OUT, OUT.stat().st_size, "bytes;", len(data["nouns"]), "nouns,", len(data["words"]), "words,",

@@ -21,7 +21,7 @@ EN_OVERRIDES = {
     "monster": "a:creature", "unicorn": "a:creature", "creature": "a:creature", "griffin": "a:creature",
     "girl": "p:child", "boy": "p:child", "kid": "p:child", "toddler": "p:child", "schoolgirl": "p:child",
     "schoolboy": "p:child", "teen": "p:teen", "teenager": "p:teen", "grandma": "p:elder", "grandpa": "p:elder",
-    "granny": "p:elder", "puppy": "a:dog", "kitten": "a:cat", "pup": "a:dog", "owl": "a:owl",
+    "granny": "p:elder", "husky": "a:dog", "puppy": "a:dog", "kitten": "a:cat", "pup": "a:dog", "owl": "a:owl",
     "townspeople": "g", "villagers": "g", "crowd": "g", "people": "g", "audience": "g", "passengers": "g",
     "townsfolk": "g", "spectators": "g", "onlookers": "g", "locals": "g", "shoppers": "g", "customers": "g",
     "guests": "g", "tourists": "g", "commuters": "g", "pedestrians": "g", "mob": "g", "throng": "g", "fans": "g",

@@ -216,6 +216,7 @@ def _norm(text: str) -> str:
 
 @dataclass
 class Tok:
+    """One token: text (an English possessive 's cut off), lower case, lemma, noun category, offsets in the prompt."""
     text: str
     low: str
     lem: str
@@ -325,9 +326,9 @@ def _truecase(text: str, lang: str) -> str:
         prev = words[k - 1].group(0) if k else ""
         between = low[words[k - 1].end():m.start()] if k else ""
         nxt = low[m.end():m.end() + 40]
-        if w in stop or w in CALENDAR or len(w) < 2:
-            continue
         after_title = prev in TITLE_WORDS and between.strip(" .") == ""
+        if w in stop or (w in CALENDAR and not after_title) or len(w) < 2 or re.search(r"['’](?:re|ve|ll|d|m|t)$", w):
+            continue  # "they're", "we'll": a pronoun, never a name
         after_naming = prev in NAMING and between.strip() == ""
         unknown = lang == "en" and len(w) > 2 and w not in known and lexicon.lemma(w) not in known and \
             "-" not in w and lexicon.category(w) is None
@@ -336,7 +337,10 @@ def _truecase(text: str, lang: str) -> str:
         # "his grandson milo": a noun-only word right after a person noun is that person's name
         after_role = k > 1 and between.strip() == "" and (lexicon.category(prev, lang) or "").startswith(
             ("p", "a")) and words[k - 2].group(0) in DETS and w in lexicon.only_nouns()
-        if after_title or after_naming or unknown or role or after_role:
+        # "tom spilling his coffee": a first name WordNet knows only as a noun, with no article before it
+        given = lang == "en" and _given_name(w) and prev not in DETS and not (lexicon.category(w) or "").startswith(
+            ("l:", "g"))
+        if after_title or after_naming or unknown or role or after_role or given:
             caps.add(k)
             if after_title:
                 caps.add(k - 1)
@@ -818,6 +822,9 @@ class Reader:
                     return [idx]
         if j < len(toks) and toks[j].low in NAMING:
             j += 1
+        elif j + 2 < len(toks) and toks[j].low in {"they", "we", "everyone", "people", "locals", "kids"} and \
+                toks[j + 1].low in {"call", "calls", "nickname", "nicknamed"} and toks[j + 2].text in self.names_here:
+            j += 2  # "the seagull they call Admiral": a name given by others
         if j < len(toks) and toks[j].text in self.names_here:
             idx = self._find_name(self.names_here[toks[j].text]) if self.names_here[toks[j].text] else None
             if idx is not None:
@@ -948,6 +955,7 @@ class Reader:
 
     # -- events ----------------------------------------------------------------------------------------------
     def read(self) -> Story:
+        """Read the prompt into a Story: names first, then each clause's event; resets LOWER_SEEN for this prompt."""
         sents = _sentences(self.text)
         LOWER_SEEN.clear()
         LOWER_SEEN.update(re.findall(r"\b[a-zà-ÿ][\w'-]*", self.text))

@@ -134,6 +134,7 @@ class Writer:
 
     # -- cast ---------------------------------------------------------------------------------------------
     def characters(self) -> tuple[list[Character], dict[int, str]]:
+        """Up to six cast members, most prominent first, as Characters, and their slugs by cast index."""
         cast = self.story.cast
         order = sorted(range(len(cast)), key=lambda i: (-(cast[i].mentions + cast[i].subject + cast[i].named * 0.5),
                                                          cast[i].first, i))
@@ -203,6 +204,7 @@ class Writer:
 
     # -- shots --------------------------------------------------------------------------------------------
     def plan(self, slugs: dict[int, str], fallback: str) -> list[dict]:
+        """The shot items: the picked events, then extra establishing, insert, reaction, closing or angle shots."""
         n = self.req.shots
         evs = _pick(self.story, n)
         items: list[dict] = [{"kind": "event", "ev": e} for e in evs]
@@ -250,6 +252,7 @@ class Writer:
         return items[:n]
 
     def shots(self, chars: list[Character], slugs: dict[int, str]) -> list[Shot]:
+        """The Script's shots: beat, action, framing, camera, transition and voice lines for each planned item."""
         items = self.plan(slugs, FALLBACK_PLACE)
         secs = self.req.shot_seconds
         limit = max(2, int(2.6 * secs))
@@ -419,6 +422,7 @@ class Writer:
 
     # -- the rest -----------------------------------------------------------------------------------------
     def music(self) -> MusicBrief:
+        """The score brief for the mood whose words the story uses most (hopeful if none, or tied with the best)."""
         moods = lexicon.hand()["mood"].get(self.lang, {})
         lems = self.story.lemmas
         counts = {m: sum(1 for w in lems if w in {x.lower() for x in words}) for m, words in moods.items()}
@@ -427,6 +431,7 @@ class Writer:
         return MusicBrief(mood=mood, tempo_bpm=tempo, key=key, instrumentation=inst)
 
     def title(self, chars: list[Character]) -> str:
+        """The title: the lead (and the second character), then the first place the story names; at most 120 chars."""
         main = chars[0].name
         place_words = next((e.place_words for e in self.story.events if e.place_words), "")
         named = [c.name for c in chars if c.name != main][:1]

@@ -170,3 +170,12 @@ def test_place_from_what_the_story_names_when_it_never_says_where() -> None:
     assert {e.place for e in harbour.events} == {"harbour"}
     church = read_story("The bride, Aoife, is late. The vicar checks his watch for the fourth time.")
     assert {e.place for e in church.events} == {"church"}
+
+
+def test_nicknames_lower_case_first_names_and_a_title_before_a_month() -> None:
+    s = script("Old Ruairi feeds the crow they call Captain every morning before his walk.")
+    assert cast(s) == {"Ruairi": ("person", "elder"), "Captain": ("bird", "adult")}, "one crow, named by others"
+    low = script("the book club meets at the cafe: sam brings the cake, tom forgets the book again.")
+    assert {"Sam", "Tom"} <= set(cast(low)), "first names in caseless text"
+    caps = script("AUNTIE MAY AND GRANDPA APRIL WALK THEIR HUSKY, BJORN, ALONG THE BEACH.")
+    assert cast(caps).get("Bjorn") == ("dog", "adult") and {"April"} <= set(cast(caps))
