@@ -1,3 +1,5 @@
+"""`python -m reelgraph`: the command line."""
+
 from reelgraph.cli import main
 
 main()

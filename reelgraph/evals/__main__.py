@@ -6,6 +6,7 @@ from reelgraph.evals.cli import eval_command
 
 
 def main() -> None:
+    """Run the eval command as a stand-alone Typer app."""
     app = typer.Typer(add_completion=False)
     app.command()(eval_command)
     app()

@@ -30,6 +30,7 @@ class PromptFrom(BaseModel):
     chars: int = Field(ge=1, le=200_000)
 
     def build(self) -> str:
+        """The prompt text: the seed numbered `seed (1) seed (2) ...`, cut to exactly `chars` characters."""
         parts, i, size = [], 1, 0
         while size < self.chars:
             part = f"{self.seed} ({i}) "
@@ -158,6 +159,7 @@ class Case(BaseModel):
 
 
 def default_prompt_files() -> list[Path]:
+    """The packaged prompt sets (`prompts/*.jsonl`), in name order."""
     return sorted(PROMPTS_DIR.glob("*.jsonl"))
 
 

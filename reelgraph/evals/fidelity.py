@@ -130,6 +130,7 @@ def role_matches(role: CastRole, character: Character) -> bool:
 
 
 def entry_matches(entry: str | CastRole, character: Character) -> bool:
+    """Whether a character is this cast entry: by role words for a `CastRole`, else by name."""
     return role_matches(entry, character) if isinstance(entry, CastRole) else name_matches(entry, character)
 
 

@@ -24,9 +24,11 @@ class Tolerance(BaseModel):
     rel: float = Field(default=0.0, ge=0)
 
     def limit(self, base: float) -> float:
+        """How far a value may move the wrong way from this baseline value."""
         return max(self.abs, self.rel * abs(base))
 
     def worse(self, base: float, value: float) -> bool:
+        """Whether `value` is worse than `base` by more than the limit (either way, for `near`)."""
         room = self.limit(base) + 1e-9
         if self.better == "higher":
             return value < base - room
@@ -91,6 +93,7 @@ def make_baseline(doc: dict[str, Any], tolerances: dict[str, Tolerance] | None =
 
 
 def load_baseline(path: Path) -> dict[str, Any]:
+    """A stored baseline document; a `UsageError` when it cannot be read or is not in this format."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:

@@ -53,6 +53,7 @@ class StageMemory:
             self._sample()
 
     def __call__(self, mode: str, chunk: Any) -> None:
+        """Event sink: sample RSS and switch to the stage a custom `stage` event names."""
         if mode == "custom" and isinstance(chunk, dict) and "stage" in chunk:
             self._sample()
             with self._lock:

@@ -93,5 +93,6 @@ def consistency(rows: list[dict[str, Any]]) -> bytes:
 
 
 def all_plots(rows: list[dict[str, Any]]) -> dict[str, bytes]:
+    """Every plot of the report as PNG bytes, by title."""
     return {"score distribution": score_distribution(rows), "attempts histogram": attempts_histogram(rows),
             "time per stage": stage_times(rows), "consistency per character": consistency(rows)}

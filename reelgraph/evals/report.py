@@ -34,6 +34,7 @@ def esc(text: str) -> str:
 
 
 def img(png: bytes, alt: str, width: int | None = None) -> str:
+    """An `<img>` tag with the PNG embedded as a data URI."""
     size = f' width="{width}"' if width else ""
     return f'<img alt="{esc(alt)}"{size} src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
 
@@ -59,6 +60,7 @@ def _cell(v: Any, numeric: bool = True) -> str:
 
 
 def summary_section(doc: dict[str, Any]) -> str:
+    """The summary table, any stray files, and the regression gate's verdict, regressions and missed targets."""
     s = doc["summary"]
     rows = [[_cell(k, False), _cell(v)] for k, v in [
         ("cases", s["cases"]), ("passed", s["passed"]), ("by status", ", ".join(f"{k}: {v}" for k, v in
@@ -191,6 +193,7 @@ def build_report(doc: dict[str, Any], folder: Path) -> str:
 
 
 def write_report(doc: dict[str, Any], folder: Path) -> Path:
+    """Write report.html into the eval folder and return its path."""
     path = folder / "report.html"
     path.write_text(build_report(doc, folder), encoding="utf-8")
     return path

@@ -77,6 +77,7 @@ def _failure(e: Exception, what: str, start: float, out: Path, memory: StageMemo
 
 
 def main(argv: list[str]) -> int:
+    """Run the job file named by argv[0] and write its result.json beside it (atomically)."""
     job_path = Path(argv[0])
     job = json.loads(job_path.read_text(encoding="utf-8"))
     result = run_job(job, job_path.parent)

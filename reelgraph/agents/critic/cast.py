@@ -59,7 +59,8 @@ class Signature:
 def _figure_mask(rgb: np.ndarray) -> np.ndarray:
     edge = np.concatenate([rgb[:, :4], rgb[:, -4:]], 1)
     bg = np.median(edge, axis=1, keepdims=True)
-    return np.abs(rgb.astype(np.float32) - bg).sum(-1) > 45
+    mask: np.ndarray = np.abs(rgb.astype(np.float32) - bg).sum(-1) > 45
+    return mask
 
 
 def _body(mask: np.ndarray) -> tuple[int, int, int, int]:
@@ -159,7 +160,8 @@ class Frame:
 
     def labels(self, sig: Signature) -> np.ndarray:
         """For every master colour, the pixels that have it: (K, h, w) booleans."""
-        return np.sqrt(((self.feat[None] - sig.colours[:, None, None, :]) ** 2).sum(-1)) < TOL
+        near: np.ndarray = np.sqrt(((self.feat[None] - sig.colours[:, None, None, :]) ** 2).sum(-1)) < TOL
+        return near
 
     def proposals(self, labels: np.ndarray, sig: Signature, anchor: int = 0) -> list[Box]:
         """Figure boxes (pixels: x0, y0, width, height) proposed by the blobs of one colour (the anchor)."""

@@ -96,6 +96,7 @@ def parse_chord(numeral: str, tonic: int, mode: str) -> list[int]:
 
 
 def midi_hz(note: float) -> float:
+    """The frequency in Hz of a (possibly fractional) MIDI note; note 69 is A4 = 440 Hz."""
     return 440.0 * 2 ** ((note - 69) / 12)
 
 
@@ -172,17 +173,21 @@ class Grid:
 
     @property
     def beat(self) -> float:
+        """Seconds per beat."""
         return 60.0 / self.bpm
 
     @property
     def step(self) -> float:
+        """Seconds per eighth-note step."""
         return self.beat / 2
 
     @property
     def bar(self) -> float:
+        """Seconds per 4/4 bar."""
         return self.beat * 4
 
     def sample(self, bar: int, step: float = 0) -> int:
+        """The sample index of `step` eighth notes into bar `bar`."""
         return round((bar * self.bar + step * self.step) * SR)
 
 
@@ -197,6 +202,7 @@ class Voices:
         self.sounds = self._sounds()
 
     def pad(self, chord: list[int]) -> np.ndarray:
+        """A sustained pad on the chord: each note detuned apart left and right, the mood's attack, a release tail."""
         release = int(min(0.8, self.grid.bar * 0.5) * SR)
         n = self.bar_n + release
         left = np.zeros(n, dtype=np.float32)
@@ -209,6 +215,7 @@ class Voices:
         return space(np.stack([left, right]) * env / 4)
 
     def strings(self, chord: list[int]) -> np.ndarray:
+        """Strings on the upper notes of the chord: two detuned players per note panned apart, swelling in."""
         release = int(min(1.0, self.grid.bar * 0.5) * SR)
         n = self.bar_n + release
         out = np.zeros((2, n), dtype=np.float32)
@@ -221,6 +228,7 @@ class Voices:
         return space(out * env / 6)
 
     def bass(self, chord: list[int]) -> np.ndarray:
+        """Bass on the chord's root at the feel's steps (octave jumps in a short, bouncy feel), slightly saturated."""
         root = in_range(chord[0], 36)
         hits = self.feel.bass
         out = np.zeros(self.bar_n + SR // 10, dtype=np.float32)
@@ -235,6 +243,7 @@ class Voices:
         return pan(out, 0.0)
 
     def piano(self, chord: list[int]) -> np.ndarray:
+        """A piano arpeggio of the chord: `feel.arp` notes a bar in the seed's order, panned left and right in turn."""
         notes = voicing(chord, 60)
         per_bar = self.feel.arp
         n = int(0.9 * SR)
@@ -248,6 +257,7 @@ class Voices:
         return space(out)
 
     def bells(self, chord: list[int]) -> np.ndarray:
+        """Two bell strikes a bar (beats 1 and 3) on random chord notes, randomly panned, with long tails."""
         n = int(2.5 * SR)
         out = np.zeros((2, self.bar_n + n), dtype=np.float32)
         notes = voicing(chord, 72)
@@ -276,9 +286,11 @@ class Voices:
         return {"kick": kick, "snare": snare.astype(np.float32), "hat": hat.astype(np.float32)}
 
     def kick(self, _: list[int]) -> np.ndarray:
+        """The kick drum on the feel's kick steps (the chord is not used)."""
         return self._drums((("kick", self.feel.kick, 0.0),))
 
     def kit(self, _: list[int]) -> np.ndarray:
+        """Snare and hi-hats on the feel's steps (the chord is not used)."""
         return self._drums((("snare", self.feel.snare, -0.1), ("hat", self.feel.hat, 0.35)))
 
     def _drums(self, parts: tuple[tuple[str, tuple[int, ...], float], ...]) -> np.ndarray:

@@ -95,6 +95,7 @@ class Plate:
         return plate
 
     def render(self, rect: Rect) -> Image.Image:
+        """The view `rect` (frame pixels; it may reach into the padding), resampled to the frame size."""
         x0, y0, x1, y1 = rect
         box = (x0 + self.px, y0 + self.py, x1 + self.px, y1 + self.py)
         return self.image.resize((self.w, self.h), Image.Resampling.BILINEAR, box=box)

@@ -195,6 +195,7 @@ def _creature(p: Pen, lk: Look) -> None:
 
 
 def draw_animal(p: Pen, lk: Look) -> None:
+    """Draw an animal of `lk`'s species: a quadruped of QUADS, a rabbit, a bird or an owl, else a horned creature."""
     if lk.species in QUADS:
         _quadruped(p, lk, QUADS[lk.species])
     else:

@@ -63,6 +63,7 @@ def legible(text: str, px: int) -> str:
 
 
 def font_px(height: int) -> int:
+    """The caption's font size in pixels for a frame `height` high (at least 9)."""
     return max(9, round(FONT_FRACTION * height))
 
 

@@ -24,10 +24,12 @@ GRASS: dict[str, tuple[RGB, RGB]] = {
 
 
 def grass(sc: Scene) -> tuple[RGB, RGB]:
+    """The (far, near) grass colours of the scene's season (summer's for an unknown one)."""
     return GRASS.get(sc.season, GRASS["summer"])
 
 
 def water(sc: Scene, y0: float, y1: float, rough: float = 1.0) -> None:
+    """Water from y0 to y1: two blues, wave crests longer and thicker nearer; `rough` scales their count and length."""
     sc.rect(0, y0, 1, y1, (44, 100, 156))
     sc.rect(0, y0 + (y1 - y0) * 0.5, 1, y1, (32, 84, 136))
     crest = (214, 228, 240)
@@ -39,6 +41,7 @@ def water(sc: Scene, y0: float, y1: float, rough: float = 1.0) -> None:
 
 
 def market(sc: Scene) -> None:
+    """A market square: buildings behind three striped stalls with counters of fruit."""
     ground(sc, (170, 150, 120), (140, 120, 96))
     for x0 in (0.02, 0.35, 0.68):
         building(sc, x0, x0 + 0.3, sc.hz - 0.34, sc.hz, (190, 160, 130), 0.4)
@@ -56,6 +59,7 @@ def market(sc: Scene) -> None:
 
 
 def city_street(sc: Scene) -> None:
+    """A city street: a row of blocks of flats, a pavement, a road with lane marks and two lamp posts."""
     x = -sc.uniform(0, 0.05)
     while x < 1:
         bw = sc.uniform(0.1, 0.18)
@@ -70,6 +74,7 @@ def city_street(sc: Scene) -> None:
 
 
 def harbour(sc: Scene) -> None:
+    """A harbour: water, warehouses and a crane on the quay, two boats, a pier with bollards in front."""
     water(sc, sc.hz, 1.0, 0.7)
     for x0 in (0.55, 0.75):
         sc.rect(x0, sc.hz - 0.18, x0 + 0.18, sc.hz, (160, 90, 60))  # warehouses on the quay
@@ -84,6 +89,7 @@ def harbour(sc: Scene) -> None:
 
 
 def coast(sc: Scene) -> None:
+    """A coast: sea (rougher in a storm), a grassy cliff edge and a lighthouse where it covers no face."""
     water(sc, sc.hz, 1.0, 2.2 if sc.lighting == "storm" or sc.weather == "storm" else 1.0)
     edge = sc.uniform(0.58, 0.7)
     sc.poly([(0, 0.72), (edge, 0.72), (edge + 0.04, 0.78), (edge + 0.02, 0.88), (edge + 0.07, 1), (0, 1)],
@@ -94,11 +100,13 @@ def coast(sc: Scene) -> None:
 
 
 def sea(sc: Scene) -> None:
+    """Open sea (rougher in a storm) with a boat near the horizon."""
     water(sc, sc.hz, 1.0, 2.5 if sc.lighting == "storm" or sc.weather == "storm" else 1.3)
     boat(sc, sc.uniform(0.7, 0.9), sc.hz + 0.03, 0.1)
 
 
 def beach(sc: Scene) -> None:
+    """A beach: a strip of sea, surf and sand, a parasol and a towel."""
     water(sc, sc.hz, sc.hz + 0.12, 0.6)
     wavy(sc, sc.hz + 0.12, 0.01, 3, (240, 246, 246))
     wavy(sc, sc.hz + 0.13, 0.01, 3, (238, 214, 160))
@@ -111,6 +119,7 @@ def beach(sc: Scene) -> None:
 
 
 def forest(sc: Scene) -> None:
+    """A forest: a wooded ridge, ten trees (pines or broadleaves) in depth order, and a path."""
     wavy(sc, sc.hz - 0.06, 0.03, 5, (52, 92, 60))
     ground(sc, (70, 110, 60), (48, 88, 44)) if sc.season != "winter" else ground(sc, *GRASS["winter"])
     for depth, x in sorted((sc.uniform(0, 1), sc.uniform(0, 1)) for _ in range(10)):
@@ -119,6 +128,7 @@ def forest(sc: Scene) -> None:
 
 
 def desert(sc: Scene) -> None:
+    """A desert: two dune bands and a cactus on each side."""
     wavy(sc, sc.hz - 0.03, 0.04, 1.3, (226, 188, 128), sc.uniform(0, 6))
     wavy(sc, sc.hz + 0.08, 0.05, 0.9, (236, 204, 146), sc.uniform(0, 6))
     for x in (sc.uniform(0.05, 0.2), sc.uniform(0.78, 0.92)):  # cacti
@@ -129,6 +139,7 @@ def desert(sc: Scene) -> None:
 
 
 def snow(sc: Scene) -> None:
+    """A snowy landscape: white hills, snow-capped pines at the sides and falling snow in the sky."""
     wavy(sc, sc.hz - 0.04, 0.03, 1.5, (214, 222, 236))
     wavy(sc, sc.hz + 0.04, 0.02, 1.1, (240, 244, 250))
     for x in (0.08, 0.2, 0.85, 0.94):
@@ -139,6 +150,7 @@ def snow(sc: Scene) -> None:
 
 
 def mountain(sc: Scene) -> None:
+    """Mountains: two ranges of snow-capped peaks, a grassy foreground and rocks."""
     for layer, colour in ((0, (132, 146, 170)), (1, (98, 112, 128))):
         x = -sc.uniform(0, 0.2)
         while x < 1:
@@ -153,6 +165,7 @@ def mountain(sc: Scene) -> None:
 
 
 def garden(sc: Scene) -> None:
+    """A garden: a hedge, a picket fence, two flower beds and a path."""
     ground(sc, *grass(sc))
     sc.rect(0, sc.hz - 0.16, 1, sc.hz + 0.01, (50, 110, 56), r=0.03)  # hedge
     for i in range(14):  # picket fence
@@ -166,6 +179,7 @@ def garden(sc: Scene) -> None:
 
 
 def park(sc: Scene) -> None:
+    """A park: trees, a pond, a bench and a lamp post."""
     ground(sc, *grass(sc))
     for x in (0.1, 0.3, 0.75, 0.92):
         tree(sc, x, sc.hz + 0.02, 0.4)
@@ -178,6 +192,7 @@ def park(sc: Scene) -> None:
 
 
 def field(sc: Scene) -> None:
+    """Fields: two rolling hills in season colours, a tree, a fence along the hill and flowers."""
     far, near = grass(sc)
     wavy(sc, sc.hz - 0.02, 0.025, 1.6, far, sc.uniform(0, 6))
     wavy(sc, sc.hz + 0.08, 0.03, 1.1, near, sc.uniform(0, 6))
@@ -190,6 +205,7 @@ def field(sc: Scene) -> None:
 
 
 def farm(sc: Scene) -> None:
+    """A farm: crop rows in perspective, a red barn and two haystacks."""
     ground(sc, (170, 150, 80), (120, 150, 70))
     for i in range(8):  # crop rows
         sc.line([(0.5 + (i - 4) * 0.06, sc.hz + 0.02), (0.5 + (i - 4) * 0.3, 1.0)], (100, 120, 50), 0.006)
@@ -203,6 +219,7 @@ def farm(sc: Scene) -> None:
 
 
 def river(sc: Scene) -> None:
+    """A river: grass, the water with ripples, a stone bridge, reeds and a tree."""
     ground(sc, *grass(sc))
     sc.poly([(0.0, sc.hz + 0.06), (1.0, sc.hz + 0.02), (1.0, sc.hz + 0.16), (0.0, sc.hz + 0.24)], (60, 120, 170))
     for _ in range(20):
@@ -216,6 +233,7 @@ def river(sc: Scene) -> None:
 
 
 def village(sc: Scene) -> None:
+    """A village: a cobbled square with four houses and a well."""
     sc.rect(0, sc.hz, 1, 1, (170, 160, 150))
     for i in range(14):  # cobbles
         sc.line([(0, sc.hz + i * 0.03), (1, sc.hz + i * 0.03)], (140, 132, 124), 0.003)
@@ -227,6 +245,7 @@ def village(sc: Scene) -> None:
 
 
 def castle(sc: Scene) -> None:
+    """A castle: a crenellated stone wall with three towers, a flag and a gate."""
     ground(sc, *grass(sc))
     stone = (150, 146, 140)
     sc.rect(0.2, sc.hz - 0.3, 0.8, sc.hz + 0.02, stone)
@@ -244,6 +263,7 @@ def castle(sc: Scene) -> None:
 
 
 def rooftop(sc: Scene) -> None:
+    """A rooftop: the skyline behind, a roof deck with parapet, chimneys and a water tank."""
     x = 0.0
     while x < 1:  # the skyline behind
         bw = sc.uniform(0.06, 0.12)
@@ -259,6 +279,7 @@ def rooftop(sc: Scene) -> None:
 
 
 def space(sc: Scene) -> None:
+    """Space: stars, a ringed planet where it covers no face, and a cratered moon surface."""
     stars(sc, 160, bottom=sc.hz)
     x = sc.clear_x(0.15, 0.85, 0.12, 0.05, 0.4) or 0.8
     planet = sc.rng.choice([(196, 120, 86), (96, 140, 200), (170, 150, 200)])

@@ -23,6 +23,7 @@ from reelgraph.backends.procedural.image.props import (
 
 @lru_cache(maxsize=32)
 def font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """The default PIL font at a pixel size (at least 6), cached."""
     return ImageFont.load_default(size=max(6, px))
 
 
@@ -53,6 +54,7 @@ def room(sc: Scene, wall: RGB, floor: RGB, style: str = "boards") -> None:
 
 
 def kitchen(sc: Scene) -> None:
+    """A kitchen: tiled wall, wall cupboards, a counter with stove, hood and pots, and a fruit bowl."""
     room(sc, (228, 232, 226), (200, 196, 186), "tiles")
     for i in range(1, 9):  # wall tiles
         sc.line([(0, i * 0.06), (1, i * 0.06)], (204, 210, 206), 0.003)
@@ -74,6 +76,7 @@ def kitchen(sc: Scene) -> None:
 
 
 def restaurant(sc: Scene) -> None:
+    """A restaurant: dark red walls with pictures, tables with cloths, chairs and a flower each."""
     room(sc, (120, 40, 48), (96, 60, 40))
     for x in (0.15, 0.5, 0.85):
         frame_picture(sc, x - 0.06, 0.12, x + 0.06, 0.3, (60, 90, 70))
@@ -84,6 +87,7 @@ def restaurant(sc: Scene) -> None:
 
 
 def cafe(sc: Scene) -> None:
+    """A café: a chalk menu, a counter with an espresso machine and cups, a CAFE sign and a table."""
     room(sc, (176, 128, 88), (150, 104, 70))
     sc.rect(0.05, 0.08, 0.3, 0.3, (40, 48, 44))  # chalk menu
     for i in range(4):
@@ -97,6 +101,7 @@ def cafe(sc: Scene) -> None:
 
 
 def shop(sc: Scene) -> None:
+    """A shop: shelves of goods, a counter with a till and a SHOP sign."""
     room(sc, (220, 214, 190), (180, 180, 176), "tiles")
     colours = [(220, 60, 50), (50, 110, 200), (240, 200, 40), (60, 170, 90), (240, 140, 40), (170, 80, 180)]
     shelves(sc, 0.02, 0.6, 0.1, sc.hz, 4, colours, (200, 200, 204))
@@ -106,6 +111,7 @@ def shop(sc: Scene) -> None:
 
 
 def bookshop(sc: Scene) -> None:
+    """A bookshop: two walls of bookshelves, a BOOKS sign and a table with a stack of books."""
     room(sc, (120, 80, 60), (110, 70, 46))
     shelves(sc, 0.0, 0.46, 0.04, sc.hz, 5, BOOKS)
     shelves(sc, 0.6, 1.0, 0.04, sc.hz, 5, BOOKS)
@@ -117,6 +123,7 @@ def bookshop(sc: Scene) -> None:
 
 
 def bakery(sc: Scene) -> None:
+    """A bakery: shelves of loaves, a counter with a glass case of pastries and a BAKERY sign."""
     room(sc, (244, 224, 196), (196, 160, 120), "tiles")
     bread = [(204, 140, 70), (222, 170, 96), (180, 110, 52), (236, 196, 120)]
     shelves(sc, 0.02, 0.98, 0.16, sc.hz - 0.2, 3, bread, (150, 100, 60), loaves=True)
@@ -128,6 +135,7 @@ def bakery(sc: Scene) -> None:
 
 
 def office(sc: Scene) -> None:
+    """An office: windows with blinds, a wall screen with a bar chart, a meeting table with laptops."""
     room(sc, (200, 208, 214), (120, 128, 140), "carpet")
     for x0 in (0.04, 0.74):
         window(sc, x0, 0.08, x0 + 0.22, 0.4)
@@ -143,6 +151,7 @@ def office(sc: Scene) -> None:
 
 
 def classroom(sc: Scene) -> None:
+    """A classroom: a chalkboard with writing, a clock and two rows of desks."""
     room(sc, (236, 222, 170), (170, 130, 90))
     sc.rect(0.2, 0.1, 0.8, 0.4, (150, 110, 70))
     sc.rect(0.22, 0.12, 0.78, 0.38, (44, 90, 64))  # chalkboard
@@ -156,6 +165,7 @@ def classroom(sc: Scene) -> None:
 
 
 def library(sc: Scene) -> None:
+    """A library: three walls of bookshelves, a long reading table with green lamps."""
     room(sc, (90, 60, 44), (120, 40, 40), "carpet")
     for x0 in (0.0, 0.34, 0.68):
         shelves(sc, x0 + 0.01, x0 + 0.31, 0.02, sc.hz, 6, BOOKS, (70, 44, 28))
@@ -166,6 +176,7 @@ def library(sc: Scene) -> None:
 
 
 def gym(sc: Scene) -> None:
+    """A gym: a punching bag where it covers no face, a weight rack, ring ropes and a GYM sign."""
     room(sc, (170, 176, 186), (52, 54, 60), "concrete")
     bag = sc.clear_x(0.08, 0.3, 0.04, 0.0, sc.hz) or 0.12
     sc.line([(bag, 0.0), (bag, 0.12)], (60, 60, 64), 0.006)
@@ -184,6 +195,7 @@ def gym(sc: Scene) -> None:
 
 
 def hospital(sc: Scene) -> None:
+    """A hospital ward: two curtained beds with drip stands."""
     room(sc, (200, 226, 214), (214, 220, 222), "tiles")
     sc.line([(0.0, 0.06), (1.0, 0.06)], METAL, 0.008)
     for x in (0.04, 0.54):
@@ -199,6 +211,7 @@ def hospital(sc: Scene) -> None:
 
 
 def museum(sc: Scene) -> None:
+    """A museum: four framed paintings, a bust on a pedestal and a rope barrier."""
     room(sc, (236, 230, 218), (170, 150, 120), "boards")
     arts = [(60, 90, 140), (170, 80, 60), (70, 120, 80), (200, 170, 80)]
     for i, x in enumerate((0.06, 0.31, 0.56, 0.81)):
@@ -211,6 +224,7 @@ def museum(sc: Scene) -> None:
 
 
 def concert_hall(sc: Scene) -> None:
+    """A concert hall: a stage shell, orchestra chairs and stands, rows of red seats."""
     room(sc, (110, 50, 40), (140, 40, 44), "carpet")
     sc.rect(0.05, 0.12, 0.95, sc.hz - 0.08, (180, 130, 80))  # stage shell
     sc.rect(0.0, sc.hz - 0.08, 1.0, sc.hz, (120, 80, 50))
@@ -226,6 +240,7 @@ def concert_hall(sc: Scene) -> None:
 
 
 def theatre(sc: Scene) -> None:
+    """A theatre stage: a dark wall between red curtains, a pelmet and a spotlight beam."""
     room(sc, (30, 24, 30), (150, 104, 60), "boards")
     for s in (0, 1):  # curtains
         x0, x1 = (0.0, 0.2) if s == 0 else (0.8, 1.0)
@@ -238,6 +253,7 @@ def theatre(sc: Scene) -> None:
 
 
 def garage(sc: Scene) -> None:
+    """A garage: a roll-up door, a car and a stack of tyres."""
     room(sc, (150, 150, 146), (110, 110, 108), "concrete")
     sc.rect(0.3, 0.1, 0.98, sc.hz, (180, 184, 186))  # roll-up door
     for i in range(10):
@@ -254,6 +270,7 @@ def garage(sc: Scene) -> None:
 
 
 def workshop(sc: Scene) -> None:
+    """A workshop: a pegboard of tools, a workbench with a vice."""
     room(sc, (170, 140, 100), (130, 100, 70), "boards")
     sc.rect(0.1, 0.08, 0.9, 0.4, (200, 170, 120))  # pegboard of tools
     for i in range(7):
@@ -269,6 +286,7 @@ def workshop(sc: Scene) -> None:
 
 
 def home(sc: Scene) -> None:
+    """A living room: a window, a picture, a sofa, a rug and a glowing floor lamp."""
     room(sc, (200, 180, 150), (150, 104, 70))
     window(sc, 0.06, 0.1, 0.3, 0.42)
     frame_picture(sc, 0.45, 0.12, 0.6, 0.28, (90, 120, 160))
@@ -282,6 +300,7 @@ def home(sc: Scene) -> None:
 
 
 def bedroom(sc: Scene) -> None:
+    """A bedroom: a window, a bed with pillow and blanket, a nightstand and lamp."""
     room(sc, (190, 200, 226), (160, 120, 90))
     window(sc, 0.7, 0.08, 0.92, 0.38)
     sc.rect(0.1, sc.hz - 0.2, 0.14, sc.hz, DARK_WOOD)  # headboard, bed, pillow, blanket
@@ -294,6 +313,7 @@ def bedroom(sc: Scene) -> None:
 
 
 def laboratory(sc: Scene) -> None:
+    """A laboratory: a fume hood, a bench with flasks of coloured liquids and a microscope."""
     room(sc, (232, 238, 240), (190, 196, 200), "tiles")
     sc.rect(0.6, 0.06, 0.95, sc.hz - 0.2, (200, 214, 220))  # fume hood
     sc.rect(0.62, 0.1, 0.93, sc.hz - 0.24, (150, 190, 200))
@@ -308,6 +328,7 @@ def laboratory(sc: Scene) -> None:
 
 
 def station(sc: Scene) -> None:
+    """A station: a vaulted roof, a train with lit windows, the track, a platform and a PLATFORM 2 sign."""
     sc.rect(0, 0, 1, sc.hz, (120, 110, 100))
     sc.d.arc(sc._box(-0.1, -0.3, 1.1, 0.6), 180, 360, fill=sc.lit((80, 70, 64)), width=round(0.02 * sc.h))
     train = sc.rng.choice([(180, 40, 40), (40, 100, 160), (40, 130, 90)])
@@ -323,6 +344,7 @@ def station(sc: Scene) -> None:
 
 
 def warehouse(sc: Scene) -> None:
+    """A warehouse: three bays of pallet racking stacked with boxes."""
     room(sc, (130, 120, 108), (120, 118, 112), "concrete")
     for x0 in (0.0, 0.36, 0.72):
         for lvl in range(3):
@@ -335,6 +357,7 @@ def warehouse(sc: Scene) -> None:
 
 
 def church(sc: Scene) -> None:
+    """A church: stained-glass windows (glowing when the lamps are lit), an altar with candles, pews."""
     room(sc, (170, 160, 144), (130, 120, 110), "stone")
     glass = [(200, 40, 60), (40, 80, 180), (240, 190, 40), (60, 150, 80)]
     for x in (0.15, 0.5, 0.85):  # stained glass
@@ -354,6 +377,7 @@ def church(sc: Scene) -> None:
 
 
 def bar(sc: Scene) -> None:
+    """A bar: shelves of bottles, a counter with stools and a neon BAR sign."""
     room(sc, (60, 36, 30), (80, 50, 36))
     bottles = [(60, 140, 70), (170, 110, 40), (200, 200, 210), (120, 40, 40)]
     for lvl in range(3):
@@ -371,6 +395,7 @@ def bar(sc: Scene) -> None:
 
 
 def cave(sc: Scene) -> None:
+    """A cave: a rocky ceiling with stalactites, a dark mouth and a fire on one side."""
     sc.rect(0, 0, 1, 1, (52, 46, 44))
     sc.poly([(0, 0), (1, 0), (1, 0.2), (0.85, 0.12), (0.7, 0.25), (0.5, 0.15), (0.3, 0.26), (0.12, 0.14), (0, 0.22)],
             (34, 30, 30))

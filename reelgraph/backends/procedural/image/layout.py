@@ -33,9 +33,11 @@ class Placement:
 
     @property
     def half(self) -> float:
+        """Half the figure's width in pixels."""
         return 0.5 * self.fh * self.look.aspect
 
     def head(self) -> tuple[float, float, float, float]:
+        """The head's box (x0, y0, x1, y1) in canvas pixels."""
         return head_box(self.look, self.cx, self.top, self.fh, self.facing)
 
 

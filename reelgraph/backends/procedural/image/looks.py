@@ -65,6 +65,7 @@ class Look:
 
     @property
     def old(self) -> bool:
+        """Whether the character is an elder (drawn leaning, with a walking stick)."""
         return self.age == "elder"
 
     @property

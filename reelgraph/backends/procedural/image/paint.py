@@ -28,14 +28,17 @@ def rgb(r: float, g: float, b: float) -> RGB:
 
 
 def tint(c: RGB, k: Gains) -> RGB:
+    """A colour with each channel multiplied by its gain."""
     return rgb(c[0] * k[0], c[1] * k[1], c[2] * k[2])
 
 
 def shade(c: RGB, k: float) -> RGB:
+    """A colour scaled by `k` (below 1 darker, above 1 lighter)."""
     return rgb(c[0] * k, c[1] * k, c[2] * k)
 
 
 def mix(a: RGB, b: RGB, t: float) -> RGB:
+    """The colour a fraction `t` of the way from `a` to `b`."""
     return rgb(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t)
 
 
@@ -45,6 +48,7 @@ def soften(k: Gains, t: float) -> Gains:
 
 
 def hexrgb(c: str) -> RGB:
+    """An RGB triple from a `#rrggbb` string."""
     return int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16)
 
 
@@ -152,12 +156,14 @@ class Scene:
 
     # ---- drawing in fractions of the frame (colours go through the ambient light unless raw)
     def px(self, x: float, y: float) -> tuple[float, float]:
+        """Canvas pixels of a point given in fractions of the frame."""
         return x * self.w, y * self.h
 
     def _box(self, x0: float, y0: float, x1: float, y1: float) -> list[float]:
         return [min(x0, x1) * self.w, min(y0, y1) * self.h, max(x0, x1) * self.w, max(y0, y1) * self.h]
 
     def rect(self, x0: float, y0: float, x1: float, y1: float, c: RGB, *, raw: bool = False, r: float = 0) -> None:
+        """A filled rectangle between two corners; `r` rounds its corners (a fraction of h)."""
         fill = c if raw else self.lit(c)
         if r:
             self.d.rounded_rectangle(self._box(x0, y0, x1, y1), radius=r * self.h, fill=fill)
@@ -165,6 +171,7 @@ class Scene:
             self.d.rectangle(self._box(x0, y0, x1, y1), fill=fill)
 
     def oval(self, x0: float, y0: float, x1: float, y1: float, c: RGB, *, raw: bool = False) -> None:
+        """A filled ellipse inside the box (x0, y0)-(x1, y1)."""
         self.d.ellipse(self._box(x0, y0, x1, y1), fill=c if raw else self.lit(c))
 
     def circle(self, x: float, y: float, r: float, c: RGB, *, raw: bool = False) -> None:
@@ -173,13 +180,16 @@ class Scene:
         self.oval(x - rx, y - r, x + rx, y + r, c, raw=raw)
 
     def poly(self, pts: list[tuple[float, float]], c: RGB, *, raw: bool = False) -> None:
+        """A filled polygon through the points."""
         self.d.polygon([self.px(x, y) for x, y in pts], fill=c if raw else self.lit(c))
 
     def line(self, pts: list[tuple[float, float]], c: RGB, width: float = 0.004, *, raw: bool = False) -> None:
+        """A polyline through the points, `width` a fraction of h."""
         self.d.line([self.px(x, y) for x, y in pts], fill=c if raw else self.lit(c),
                     width=max(1, round(width * self.h)))
 
     def uniform(self, a: float, b: float) -> float:
+        """A random float in [a, b] from the scene's seeded generator."""
         return self.rng.uniform(a, b)
 
     def clear_x(self, lo: float, hi: float, half: float, y0: float, y1: float) -> float | None:
@@ -207,28 +217,35 @@ class Pen:
     flip: float = 1.0  # -1 mirrors the figure (animals face right unflipped)
 
     def x(self, u: float) -> float:
+        """Canvas x of a figure coordinate `u` (in figure heights from the centre; mirrored by `flip`)."""
         return self.cx + self.flip * u * self.h
 
     def y(self, v: float) -> float:
+        """Canvas y of a figure coordinate `v` (in figure heights from the top)."""
         return self.top + v * self.h
 
     def box(self, u0: float, v0: float, u1: float, v1: float) -> list[float]:
+        """The canvas box (x0, y0, x1, y1) of two figure-space corners, in order whatever the flip."""
         x0, x1 = sorted((self.x(u0), self.x(u1)))
         y0, y1 = sorted((self.y(v0), self.y(v1)))
         return [x0, y0, x1, y1]
 
     def ellipse(self, u0: float, v0: float, u1: float, v1: float, c: RGB, *, emissive: bool = False) -> None:
+        """A filled ellipse in figure space; `emissive` colours are not lit."""
         self.d.ellipse(self.box(u0, v0, u1, v1), fill=c if emissive else self.lit(c))
 
     def rect(self, u0: float, v0: float, u1: float, v1: float, c: RGB, radius: float = 0.0) -> None:
+        """A filled rectangle in figure space; `radius` rounds its corners (a fraction of the figure height)."""
         if radius:
             self.d.rounded_rectangle(self.box(u0, v0, u1, v1), radius=radius * self.h, fill=self.lit(c))
         else:
             self.d.rectangle(self.box(u0, v0, u1, v1), fill=self.lit(c))
 
     def poly(self, pts: list[tuple[float, float]], c: RGB) -> None:
+        """A filled polygon in figure space."""
         self.d.polygon([(self.x(u), self.y(v)) for u, v in pts], fill=self.lit(c))
 
     def line(self, pts: list[tuple[float, float]], c: RGB, width: float) -> None:
+        """A polyline in figure space with rounded joints, `width` a fraction of the figure height."""
         self.d.line([(self.x(u), self.y(v)) for u, v in pts], fill=self.lit(c), width=max(1, round(width * self.h)),
                     joint="curve")

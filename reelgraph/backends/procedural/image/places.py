@@ -74,6 +74,7 @@ def light_of(spec: KeyframeSpec, key: str, interior: bool) -> tuple[str, Light]:
 
 
 def season_of(spec: KeyframeSpec) -> str:
+    """The spec's season; when it gives none, winter if it snows, else summer."""
     if spec.season:
         return spec.season
     return "winter" if spec.weather == "snow" else "summer"

@@ -40,6 +40,7 @@ def disc(sc: Scene) -> None:
 
 
 def clouds(sc: Scene, n: int) -> None:
+    """`n` puffy clouds in the upper sky: white by day, tinted by the sky at other times, grey in storm or rain."""
     top, horizon = sc.light.sky
     base = (236, 238, 242) if sc.lighting in ("day", "golden") else mix(mix(top, horizon, 0.5), WHITE, 0.08)
     if sc.lighting == "storm" or sc.weather in ("storm", "rain"):
@@ -53,6 +54,7 @@ def clouds(sc: Scene, n: int) -> None:
 
 
 def stars(sc: Scene, n: int, bottom: float | None = None) -> None:
+    """`n` stars of random size and brightness above `bottom` (default: 0.85 of the horizon's height)."""
     bottom = sc.hz * 0.85 if bottom is None else bottom
     for _ in range(n):
         x, y = sc.uniform(0, 1) * sc.w, sc.uniform(0, bottom) * sc.h
@@ -62,6 +64,7 @@ def stars(sc: Scene, n: int, bottom: float | None = None) -> None:
 
 
 def outdoor_sky(sc: Scene) -> None:
+    """What is in the outdoor sky: stars if the light has them, the sun or moon unless rain, storm or fog, clouds."""
     if sc.light.stars:
         stars(sc, 90)
     if sc.weather not in ("rain", "storm", "fog"):
@@ -109,12 +112,14 @@ def tree(sc: Scene, x: float, base: float, size: float, *, pine: bool = False) -
 
 
 def bush(sc: Scene, x: float, base: float, size: float, c: RGB = (70, 130, 64)) -> None:
+    """A bush of three leafy circles standing at (x, base), about `size` high."""
     ax = sc.h / sc.w
     for dx in (-0.5, 0.0, 0.5):
         sc.circle(x + dx * size * ax, base - 0.35 * size, 0.45 * size, c)
 
 
 def flowers(sc: Scene, n: int, y0: float, y1: float) -> None:
+    """`n` small flowers in random colours scattered between y0 and y1."""
     for _ in range(n):
         c = sc.rng.choice([(240, 220, 90), (236, 236, 240), (220, 110, 140), (200, 80, 60)])
         sc.circle(sc.uniform(0, 1), sc.uniform(y0, y1), 0.006, c)
@@ -125,6 +130,7 @@ def flowers(sc: Scene, n: int, y0: float, y1: float) -> None:
 
 def house(sc: Scene, x: float, base: float, size: float, wall: RGB = (196, 170, 132),
           roof: RGB = (150, 58, 48)) -> None:
+    """A house `size` high at (x, base): walls, a pitched roof, a door and a window that glows when the lamps are on."""
     ax = sc.h / sc.w
     sc.rect(x - 0.5 * size * ax, base - 0.6 * size, x + 0.5 * size * ax, base, wall)
     sc.poly([(x - 0.62 * size * ax, base - 0.58 * size), (x + 0.62 * size * ax, base - 0.58 * size),
@@ -145,11 +151,13 @@ def building(sc: Scene, x0: float, x1: float, top: float, base: float, c: RGB, l
 
 
 def lamp_post(sc: Scene, x: float, base: float, size: float) -> None:
+    """A lamp post `size` high at (x, base) with a lamp that glows when the lamps are on."""
     sc.rect(x - 0.004, base - size, x + 0.004, base, (48, 50, 56))
     sc.circle(x, base - size, 0.018, sc.glow((214, 214, 200)), raw=True)
 
 
 def lighthouse(sc: Scene, x: float, base: float, size: float) -> None:
+    """A striped lighthouse `size` high at (x, base); when the lamps are on its lamp glows and casts a beam."""
     ax = sc.h / sc.w
     top, bot = base - 1.9 * size, base - 0.1 * size
     for i in range(5):
@@ -166,6 +174,7 @@ def lighthouse(sc: Scene, x: float, base: float, size: float) -> None:
 
 
 def boat(sc: Scene, x: float, y: float, size: float, hull: RGB = (120, 70, 44)) -> None:
+    """A sailing boat with its deck line at (x, y), the hull below and a mast about `size` tall."""
     ax = sc.h / sc.w
     sc.poly([(x - 0.6 * size * ax, y), (x + 0.6 * size * ax, y), (x + 0.4 * size * ax, y + 0.25 * size),
              (x - 0.45 * size * ax, y + 0.25 * size)], hull)
@@ -175,6 +184,7 @@ def boat(sc: Scene, x: float, y: float, size: float, hull: RGB = (120, 70, 44)) 
 
 
 def fire(sc: Scene, x: float, base: float, size: float) -> None:
+    """A fire `size` high at (x, base): orange and yellow flames, not dimmed by the ambient light."""
     ax = sc.h / sc.w
     sc.poly([(x - 0.3 * size * ax, base), (x + 0.3 * size * ax, base), (x, base - 0.9 * size)], (255, 140, 40),
             raw=True)
@@ -211,18 +221,21 @@ def shelves(sc: Scene, x0: float, x1: float, y0: float, y1: float, rows: int, it
 
 
 def table(sc: Scene, x: float, y: float, half: float, c: RGB = WOOD, cloth: RGB | None = None) -> None:
+    """A table top `half` wide each side of x at height y, on two legs; `cloth` covers the top."""
     sc.rect(x - half, y, x + half, y + 0.025, cloth or c)
     for s in (-1, 1):
         sc.rect(x + s * (half - 0.01) - 0.004, y + 0.025, x + s * (half - 0.01) + 0.004, y + 0.13, shade(c, 0.8))
 
 
 def chair(sc: Scene, x: float, y: float, c: RGB = DARK_WOOD) -> None:
+    """A side view of a chair at (x, y): back, seat and legs."""
     sc.rect(x - 0.018, y - 0.08, x - 0.012, y + 0.08, c)
     sc.rect(x - 0.018, y, x + 0.02, y + 0.012, c)
     sc.rect(x + 0.014, y, x + 0.02, y + 0.08, c)
 
 
 def frame_picture(sc: Scene, x0: float, y0: float, x1: float, y1: float, art: RGB, gilt: RGB = (196, 160, 70)) -> None:
+    """A gilt-framed picture filling the box, with a pale blob on the `art` colour."""
     sc.rect(x0, y0, x1, y1, gilt)
     sc.rect(x0 + 0.008, y0 + 0.014, x1 - 0.008, y1 - 0.014, art)
     sc.circle((x0 + x1) / 2, (y0 + y1) / 2, (y1 - y0) * 0.2, mix(art, WHITE, 0.4))
@@ -242,6 +255,7 @@ def crowd(sc: Scene, base: float, size: float, n: int = 14) -> None:
 
 
 def rain(sc: Scene, n: int) -> None:
+    """`n` slanting rain streaks over the whole frame."""
     colour = mix(sc.lit((150, 160, 178)), (200, 210, 225), 0.3)
     for _ in range(n):
         x, y, ln = sc.uniform(-0.1, 1.0) * sc.w, sc.uniform(0, 1) * sc.h, sc.uniform(0.03, 0.06) * sc.h
@@ -249,6 +263,7 @@ def rain(sc: Scene, n: int) -> None:
 
 
 def snowfall(sc: Scene, n: int) -> None:
+    """`n` snowflakes of random size over the whole frame."""
     c = sc.lit((246, 248, 252))
     for _ in range(n):
         x, y, r = sc.uniform(0, 1) * sc.w, sc.uniform(0, 1) * sc.h, sc.uniform(1.5, 4.0)
@@ -256,6 +271,7 @@ def snowfall(sc: Scene, n: int) -> None:
 
 
 def fog(sc: Scene, amount: float = 0.38) -> None:
+    """A grey haze blended over the whole image (`amount` 0..1)."""
     veil = Image.new("RGB", sc.img.size, mix(sc.light.sky[1], sc.lit((200, 204, 210)), 0.5))
     sc.img.paste(Image.blend(sc.img, veil, amount))
 
