@@ -28,7 +28,7 @@ from reelgraph.run.folder import EVENTS_FILE, RunFolder
 from reelgraph.run.integrity import Broken, broken_artifacts, sweep_partials
 from reelgraph.run.lock import run_lock
 from reelgraph.run.pause import pause_point
-from reelgraph.run.reading import read_events, read_run_record
+from reelgraph.run.reading import read_events, read_json, read_run_record
 from reelgraph.run.safe_files import open_fd
 from reelgraph.schema import ReelRequest
 from reelgraph.state import ReelState
@@ -285,5 +285,10 @@ def write_summary(out: Path, state: ReelState, waiting: dict[str, Any] | None = 
         "final": state.final.path if state.final else None,
         "stage_seconds": stage_times(out),
     }
-    RunFolder(out).write_json("summary.json", summary)
+    try:
+        unchanged = read_json(out / "summary.json", what="summary", error=ReelgraphError) == summary
+    except ReelgraphError:
+        unchanged = False  # missing or damaged: made again
+    if not unchanged:  # a finished run resumed again changes no file
+        RunFolder(out).write_json("summary.json", summary)
     return summary

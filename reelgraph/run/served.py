@@ -31,7 +31,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 def is_served(config: Any) -> bool:
     """True for a run of the served graph (its config carries `SERVED_TAG`)."""
-    return False
+    return isinstance(config, dict) and SERVED_TAG in (config.get("tags") or [])
 
 
 def _run_folder(out_dir: str, thread_id: str) -> str:

@@ -28,6 +28,7 @@ def operator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]
     (tmp_path / "reelgraph_marker_mod.py").write_text(
         f"open({str(tmp_path / 'imported')!r}, 'w').close()\nclass Image: ...\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(outside)  # an unconfined relative out_dir would land here, where the tests look
     monkeypatch.setenv(RUNS_ENV, str(runs))
     monkeypatch.setenv(PROFILES_ENV, str(profiles))
     monkeypatch.delenv(BACKENDS_ENV, raising=False)

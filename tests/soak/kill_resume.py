@@ -251,12 +251,33 @@ ATTACKS = [  # (attack, test, what happens now); each test reproduced the break 
     ("an ffmpeg that stops reading the frames piped into it (`ffmpeg_timeout = 5`)",
      "reliability/test_hung_ffmpeg.py",
      "killed after 5 s without progress: \"ffmpeg stopped reading frames\" (exit 1); `resume` finishes"),
+    ("a client of the served graph asks for `out_dir` outside the runs folder (absolute, `..`, a link out)",
+     "reliability/test_served.py::test_a_run_folder_outside_the_runs_folder_is_refused",
+     "refused naming `REELGRAPH_SERVER_RUNS`; nothing written outside it"),
+    ("a client names a profile by path, inline, or not in the profiles folder",
+     "reliability/test_served.py::test_a_profile_that_is_no_name_from_the_profiles_folder_is_refused",
+     "refused: the server takes `animatic` or a name from `REELGRAPH_SERVER_PROFILES`"),
+    ("a served profile's backend import path is not on the operator's allow-list",
+     "reliability/test_served.py::test_a_backend_import_path_off_the_allow_list_is_never_imported",
+     "refused naming `REELGRAPH_SERVER_BACKENDS`; the module is never imported"),
+]
+
+
+SERVER_SETTINGS = [
+    ("REELGRAPH_SERVER_RUNS", "a folder: every run folder is inside it; a client's `out_dir` is relative to it (no "
+     "absolute path, no `..`, no link out; default: the thread id). Unset, `out_dir` is not confined: set it on any "
+     "server others can reach."),
+    ("REELGRAPH_SERVER_PROFILES", "a folder: a client names a profile `<name>` for `<name>.toml` in it, or "
+     "`animatic`; no path, no inline profile. Unset: `animatic` only."),
+    ("REELGRAPH_SERVER_BACKENDS", "comma-separated `package.module:Class` a served profile may name; any other import "
+     "path is refused before anything is imported (built-in backends always work)."),
 ]
 
 
 def attacks_section() -> str:
-    """The docs' table of attacks from every door, one row per test."""
+    """The docs' table of attacks from every door, one row per test, and what an operator of the server sets."""
     rows = "\n".join(f"| {attack} | `tests/{test}` | {what} |" for attack, test, what in ATTACKS)
+    settings = "\n".join(f"| `{name}` | {effect} |" for name, effect in SERVER_SETTINGS)
     return f"""## Attacks from every door (each a test that runs in CI)
 
 Each test reproduced its break before the fix; a refused input gives one error (exit 2 for a usage error, 1 for
@@ -265,6 +286,34 @@ damage), never a traceback, and loses nothing already made.
 | attack | test | what happens |
 |---|---|---|
 {rows}
+
+## What holds it
+
+- **Environmental failures are not the Director's mistakes.** Only a `ToolException` or a validation error of a tool
+  call goes back to the Director (and counts against its one repair); a killed, interrupted or missing ffmpeg, a
+  timeout or a full disk fails the step unstored, and `resume` runs it again.
+- **One checked write path** (`reelgraph/run/safe_files.py`): every file created in a run folder (artifacts, their
+  scratch files, run.json, summary.json, events.jsonl, the lock, ffmpeg's helper files) is opened relative to its
+  resolved folder with `O_NOFOLLOW`; SQLite's database and its `-journal`, `-wal`, `-shm` names are checked first.
+  The partial-file sweep removes only the studio's own scratch names in the folders it makes
+  (`reelgraph/run/names.py`). The existing-run check and run.json are made under the folder's lock, held until the
+  run ends.
+- **Bounded reads** (`reelgraph/run/reading.py`, profiles in `reelgraph/config.py`): no FIFO or device, a size
+  limit, a JSON depth limit, validated shapes. **Bounded waits**: every ffmpeg call has the profile's
+  `ffmpeg_timeout`, and frames piped into ffmpeg stop it when it takes nothing for that long.
+- **Text stays text**: the CLI's console takes no Rich markup or emoji codes; a subtitle line keeps `-->` from
+  looking like a cue's timing; every string of the script has a length bound.
+
+## Serving to clients
+
+A run of the served graph (`reelgraph.graph:graph`, what `langgraph dev` and `langgraph up` load) is confined by
+what the operator sets in the server's environment (`reelgraph/run/served.py`):
+
+| variable | effect |
+|---|---|
+{settings}
+
+The CLI and `build_graph()` from Python are not confined: their user chose the folder and the profile.
 """
 
 
