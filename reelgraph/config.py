@@ -113,6 +113,8 @@ def read_profile_text(path: Path) -> str:
     """A profile file's text: a plain UTF-8 file of at most `MAX_PROFILE_BYTES` (a FIFO or device is refused)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise UsageError(f"profile {str(path)!r} is not a file (no such file)") from None
     except OSError as e:
         raise UsageError(f"profile {str(path)!r}: {e.strerror or e}") from None
     with os.fdopen(fd, "rb") as f:

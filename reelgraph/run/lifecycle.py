@@ -56,7 +56,7 @@ def make_out_dir(out: Path) -> None:
         raise UsageError(f"--out {str(out)!r}: {str(existing)!r} is a file, not a folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-test-{os.getpid()}"
+        probe = out / f".write-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         with open_fd(out, probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL):
             pass
         probe.unlink()

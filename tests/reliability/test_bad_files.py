@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from reelgraph.errors import ReelgraphError, UsageError
+from reelgraph.run.lifecycle import read_run
 from reelgraph.run.reading import MAX_JSON_BYTES
 from reliability.helpers import SMALL, clean_error, reel
 
@@ -61,12 +63,19 @@ def test_a_corrupt_planned_script_is_named_on_approve(run: Path) -> None:
     clean_error(reel("approve", "--out", str(run)), 2, "script.json", "is not JSON")
 
 
-@pytest.mark.parametrize(("content", "needle"), [("[]", "run.json"), ('{"profile": "animatic"}', "run_id"),
-                                                 ("{not json", "is not JSON"),
-                                                 ('{"run_id": "../x", "profile": "a", "request": {}}', "run_id")])
-def test_a_damaged_run_file_is_named(run: Path, content: str, needle: str) -> None:
-    (run / "run.json").write_text(content, encoding="utf-8")
-    clean_error(reel("resume", "--out", str(run)), 1, "run.json", needle)
+def test_a_damaged_run_file_is_one_error_on_resume(run: Path) -> None:
+    (run / "run.json").write_text("[]", encoding="utf-8")
+    clean_error(reel("resume", "--out", str(run)), 1, "run.json", "is damaged")
+
+
+@pytest.mark.parametrize(("content", "needle"), [('{"profile": "animatic"}', "run_id"), ("{not json", "is not JSON"),
+                                                 ('{"run_id": "../x", "profile": "a", "request": {}}', "run_id"),
+                                                 ('{"run_id": "r", "profile": "a", "request": []}', "request")])
+def test_a_damaged_run_file_is_named(tmp_path: Path, content: str, needle: str) -> None:
+    (tmp_path / "run.json").write_text(content, encoding="utf-8")
+    with pytest.raises(ReelgraphError, match=needle) as err:
+        read_run(tmp_path)
+    assert "run.json" in str(err.value) and not isinstance(err.value, UsageError)
 
 
 def test_a_torn_event_line_neither_fails_the_run_nor_leaves_a_stale_summary(run: Path) -> None:

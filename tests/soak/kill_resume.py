@@ -314,6 +314,11 @@ what the operator sets in the server's environment (`reelgraph/run/served.py`):
 {settings}
 
 The CLI and `build_graph()` from Python are not confined: their user chose the folder and the profile.
+
+## Not covered yet
+
+- a Ray `address` nobody listens on is retried past the executor's `start_timeout`;
+- an eval case file with a wrong type (`languages: [1, 2]`) fails after every case ran, with no report.
 """
 
 
