@@ -23,6 +23,7 @@ REQUEST = ReelRequest(prompt="A lighthouse keeper befriends a stray robot during
 SCRIPT = write_script(REQUEST)
 SCRIPT = SCRIPT.model_copy(update={"shots": [s.model_copy(update={"transition": tr}) for s, tr in
                                              zip(SCRIPT.shots, ["cut", "cut", "continuous", "fade"], strict=True)]})
+SPOKEN = next(s.index for s in SCRIPT.shots if s.lines)  # the first shot with a line (a shot may be silent)
 
 
 def test_answers_approve_or_edit() -> None:
@@ -37,7 +38,7 @@ def test_answers_approve_or_edit() -> None:
 @pytest.mark.parametrize(("change", "field"), [
     (lambda s: s["shots"][1].update(camera="zoom"), "script.shots.1.camera"),
     (lambda s: s["shots"].pop(), "script.shots: 3 shots"),
-    (lambda s: s.update(languages=["en", "fr"]), "script: shot 1 has no voice-over line in ['fr']"),
+    (lambda s: s.update(languages=["en", "fr"]), f"script: shot {SPOKEN} has no voice-over line in ['fr']"),
     (lambda s: [s.update(languages=["fr"]), *(line.update(language="fr") for shot in s["shots"]
                                               for line in shot["lines"])], "script.languages: ['fr']"),
     (lambda s: s["shots"][0].update(transition="continuous"), "shot 1 cannot continue"),
