@@ -175,9 +175,27 @@ def build() -> dict:
     only_nouns = {w for w in wn.all_lemma_names("n") if w.isalpha() and w.islower() and w in words
                   and not any(wn.synsets(w, pos) for pos in "vasr")}
     return {"nouns": nouns, "words": sorted(words - set(nouns)), "geo": sorted(geo), "exc": exc,
-            "cues": _cues(wn, nouns),
+            "cues": _cues(wn, nouns), "buildings": _buildings(wn, nouns),
             "only_nouns": sorted(only_nouns), "given": _given_names(),
             "forms": _forms()}
+
+
+PARTS = {"barrier.n.01", "framework.n.03", "supporting_structure.n.01", "partition.n.01", "structural_member.n.01",
+         "building_material.n.01", "opening.n.10", "fastener.n.02"}  # parts of a building, not places
+
+
+def _buildings(wn, nouns: dict[str, str]) -> list[str]:
+    """Nouns whose first sense is a building or a room the place keys do not cover ("observatory", "lighthouse
+    keeper's cottage" aside): where a story happens when it says "at the old observatory"."""
+    out = []
+    for lemma in wn.all_lemma_names("n"):
+        if not lemma.isalpha() or not lemma.islower() or nouns.get(lemma, "").startswith("l:"):
+            continue
+        synsets = [s for s in wn.synsets(lemma, "n") if not s.instance_hypernyms()]
+        up = set(_closure(synsets[0])) if synsets and synsets[0].lexname() == "noun.artifact" else set()
+        if up & {"building.n.01", "room.n.01", "structure.n.01", "establishment.n.04"} and not up & PARTS:
+            out.append(lemma)
+    return sorted(out)
 
 
 def _cues(wn, nouns: dict[str, str]) -> dict[str, str]:

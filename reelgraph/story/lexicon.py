@@ -94,6 +94,12 @@ def given_names() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def buildings() -> frozenset[str]:
+    """English nouns WordNet files as buildings, rooms or structures the place keys do not cover ("observatory")."""
+    return frozenset(extract().get("buildings", ()))
+
+
+@lru_cache(maxsize=1)
 def geo_names() -> frozenset[str]:
     """Proper names of places (cities, countries, regions) from WordNet."""
     return frozenset(extract()["geo"])

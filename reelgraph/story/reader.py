@@ -272,6 +272,7 @@ class Event:
     goes_on: bool = False
     objects: list[str] = field(default_factory=list)
     place_prep: bool = False  # the place came after a place preposition ("in the cave", not "the water is low")
+    building: str = ""  # "the old observatory": a building the place keys do not cover, said after "at"/"in"
     paragraph: int = 0
     lemmas: list[str] = field(default_factory=list)
 
@@ -704,11 +705,13 @@ class Reader:
         self._number_age(idx, toks, i)
 
     def _apposition(self, idx: int, toks: list[Tok], i: int, full: str) -> None:
-        """What follows a name and describes it: "Biscuit, her dog," / "Marco, a chef," / "Arthur's a widower"."""
+        """What follows a name and describes it: "Biscuit, her dog," / "Marco, a chef," / "Arthur's a widower" /
+        "her grandson Mateo, nine,"."""
         e = i
         while e + 1 < len(toks) and (toks[e + 1].text == "." or
                                      self.names_here.get(toks[e + 1].text) == full):
             e += 1
+        self._number_age(idx, toks, e)
         if toks[e].poss and self.lang == "en" and e + 2 < len(toks) and toks[e + 1].low in INDEF:
             k = e + 2  # "Arthur's a widower": 's is "is"; Arthur is the widower
             while k < len(toks) and k < e + 5 and toks[k].cat is None and toks[k].text[0].isalpha():
@@ -1037,12 +1040,18 @@ class Reader:
                     events.append(ev)
         # a story that never names its place still says where it is: "Chef Rocco", "the walk-in fridge" -> a kitchen
         if lang == "en" and not any(e.place for e in events):
-            votes = Counter(c for lem in all_lemmas if (c := lexicon.place_cues().get(lem.lower())))
+            votes = Counter(c for lem in all_lemmas if len(lem) > 3 and lem.lower() not in STOP.get(lang, set()) and
+                            (c := lexicon.place_cues().get(lem.lower())))
             votes.update(self.place_hints * 2)  # "the harbour master": the harbour is near
             if votes:
                 cue = max(votes, key=lambda k: (votes[k], -list(votes).index(k)))
                 for e in events:
                     e.place = cue
+        # "at the old observatory": a building no place key covers is where the story is, said in its own words
+        where = next((e.building for e in events if e.building), "")
+        if where and not any(e.place for e in events):
+            for e in events:
+                e.place_words = where
         # before the story names its first place, it is already there ("Opening night. The star ... at the theatre")
         first_place = next((e for e in events if e.place), None)
         if first_place is not None:
@@ -1092,6 +1101,7 @@ class Reader:
         place = None
         place_words = ""
         place_prep = place_after_prep = False
+        building = ""
         objects: list[str] = []
         subject_done = False
         poss_owners: list[int] = []
@@ -1191,6 +1201,12 @@ class Reader:
                     at_start = all(not x.text[0].isalpha() or x.low in DETS for x in toks[:lo])
                     place_prep = has_prep or not (at_start or (lo > 0 and toks[lo - 1].low in {"of", "de", "von"}))
                 continue
+            if not building and t.lem in lexicon.buildings() and t.text.islower():
+                lo = i
+                while lo > 0 and i - lo < 3 and toks[lo - 1].text[:1].isalpha() and toks[lo - 1].low not in PLACE_PREPS:
+                    lo -= 1
+                if lo > 0 and toks[lo - 1].low in {"at", "in", "inside", "into", "outside"} and toks[lo].low in DETS:
+                    building = " ".join(x.text for x in toks[lo:i + 1])
             if cat == "o" and len(objects) < 3 and t.low == t.lem and (prev is None or prev.low in DETS) and \
                     t.lem not in WEAR and t.lem not in FEATURES:
                 objects.append(t.text)
@@ -1213,7 +1229,7 @@ class Reader:
         text = re.sub(r"\s+([,.;:!?)”])", r"\1", text)
         text = re.sub(r"([(“])\s+", r"\1", text).strip(" ,;:—–")
         ev = Event(text=text, members=members, place=place, place_words=place_words, new_place=False,
-                   place_prep=place_prep,
+                   place_prep=place_prep, building=building,
                    paragraph=para, lemmas=lems, crowd=self.crowd_here, objects=objects)
         ev.time_of_day = next((TIME_WORDS[w] for w in low_words if w in TIME_WORDS), None)
         ev.weather = next((WEATHER_WORDS[w] for w in lems if w in WEATHER_WORDS), None)

@@ -273,8 +273,9 @@ class Writer:
                 members = [chars[0].slug]
             place = e.place if e and e.place in PLACES else FALLBACK_PLACE
             fallback = not (e and e.place in PLACES)
+            own_words = fallback and e is not None and bool(e.place_words)  # "the old observatory": drawn as labelled
             setting = (e.place_words if e and e.place_words else PLACES[place][0]) + (
-                " (fallback: the story names no place)" if fallback else "")
+                " (fallback: the story names no place)" if fallback and not own_words else "")
             who = " and ".join(names[s] for s in members[:3]) or ""
             framing, camera = "medium", "static"
             if kind == "event" and e is not None:
@@ -355,6 +356,8 @@ class Writer:
                 lighting = "night"
             if e is not None and kind != "establish" and _in_the_dark(e.text):
                 lighting = "darkness"
+            if own_words:
+                place, interior = "", True  # the renderer draws a set labelled with the story's own words
             lines = self._lines(i, kind, e, it, members, names, place, limit, used_lines, rest_after, frame_i)
             if lines:
                 frame_i += 1
@@ -404,7 +407,7 @@ class Writer:
     def _frame(self, lang: str, kind: str, who: str, place: str, used: set[str], frame_i: int) -> str | None:
         fr = lexicon.frames().get(lang, {})
         words = lexicon.hand()["place_words"].get(lang, {})
-        pl = words.get(place) or (PLACES[place][0] if lang == "en" else "")
+        pl = words.get(place) or (PLACES[place][0] if lang == "en" and place in PLACES else "")
         options: list[str] = []
         if who and pl and "who_place" in fr:
             options += fr["who_place"]

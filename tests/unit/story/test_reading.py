@@ -179,3 +179,10 @@ def test_nicknames_lower_case_first_names_and_a_title_before_a_month() -> None:
     assert {"Sam", "Tom"} <= set(cast(low)), "first names in caseless text"
     caps = script("AUNTIE MAY AND GRANDPA APRIL WALK THEIR HUSKY, BJORN, ALONG THE BEACH.")
     assert cast(caps).get("Bjorn") == ("dog", "adult") and {"April"} <= set(cast(caps))
+
+
+def test_a_building_no_place_key_covers_is_drawn_labelled_with_the_storys_words() -> None:
+    s = script("Every night at the old observatory, Ines climbs the stairs. Her grandson Mateo, nine, is bored.", 4)
+    assert {shot.place for shot in s.shots} == {""} and all("the old observatory" in x.setting for x in s.shots)
+    assert cast(s)["Mateo"] == ("person", "child"), "'Mateo, nine,' is a child"
+    assert not any("fallback" in x.setting for x in s.shots), "the story did name its place"
