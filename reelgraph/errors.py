@@ -1,4 +1,8 @@
-"""Errors the studio raises on purpose; each carries a message a user can act on."""
+"""Errors the studio raises on purpose; each carries a message a user can act on.
+
+They are `RuntimeError`s: a LangGraph server (langgraph-api) passes a `RuntimeError` to its clients (Studio, the SDK)
+with its type name and message, where other exception types reach them as "An internal error occurred".
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ if TYPE_CHECKING:
     from pydantic import ValidationError
 
 
-class ReelgraphError(Exception):
-    """Base of the studio's own errors."""
+class ReelgraphError(RuntimeError):
+    """Base of the studio's own errors (a `RuntimeError`, so that a LangGraph server shows clients its message)."""
 
 
 class UsageError(ReelgraphError):

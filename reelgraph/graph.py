@@ -4,35 +4,101 @@ plan → [approve: interrupt] → cast → ┌ direct ⇄ tools ┐ → critic �
                                      └────────────────┘          └→ commit (best take; a checkpoint) → next shot
                                                                      | music → voice → compose
 With the Ray executor, cast fans the shots out instead: each chain (a cut and the continuous shots after it) runs
-the same direct ⇄ tools → critic → commit loop as a subgraph (`Send`, one task per chain, in parallel), the score
-is made beside them; the chains join into `done` in shot order before music (which finds the score made). A redo
-forks the run before a shot (reelgraph.hitl.fork): commit then re-renders the continuous chain and puts back the kept
-shots.
+the same direct ⇄ tools → critic → commit loop as the `chain` subgraph (`Send`, one task per chain, in parallel), the
+score is made beside them; the chains join into `done` in shot order before music (which finds the score made). A
+redo forks the run before a shot (reelgraph.hitl.fork): commit then re-renders the continuous chain and puts back the
+kept shots.
+
+Every run reads its `RunContext` from `runtime.context`: `ReelGraph` resolves it once when the run starts, from
+`context=` (Studio's context form, the SDK, Python) or, for existing callers, the same keys in `configurable`.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from contextlib import aclosing
 from typing import Any
+from typing import cast as typed
 
+from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import merge_configs
+from langgraph.constants import CONFIG_KEY_CHECKPOINTER
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
-from langgraph.types import Checkpointer
+from langgraph.types import Checkpointer, Durability
 
-from reelgraph.context import RunOptions
+from reelgraph.context import RunContext, RunOptions
 from reelgraph.hitl.fork import ForkState
+from reelgraph.hitl.travel import continue_update
 from reelgraph.nodes.cast import cast
-from reelgraph.nodes.chains import chain_node
 from reelgraph.nodes.finish import compose, music, score, voice
 from reelgraph.nodes.plan import approve, plan
 from reelgraph.nodes.shot import ascoped_tool_call, commit, critic, direct, directors_mistake, scoped_tool_call
 from reelgraph.run.served import SERVED_TAG
 from reelgraph.schema import ReelRequest
-from reelgraph.state import ReelState
+from reelgraph.state import ChainOutput, ReelOutput, ReelState
 from reelgraph.tools import SHOT_TOOLS
 
+DURABILITY_KEY = "durability"
+"""Run metadata (and so every checkpoint's metadata): the durability the run's checkpoints were written with."""
 
-def _add_shot_loop(builder: StateGraph[ReelState, Any, Any, Any], *, chain_only: bool = False) -> None:
+
+def checkpoint_durability(asked: Durability | None) -> Durability:
+    """How a run of the reel checkpoints: synchronously, unless "exit" is asked for.
+
+    LangGraph's default, and what a LangGraph server asks for when its client names none, is "async": a hard kill
+    can then lose the last checkpoints, and the resumed run repeats finished shots. "async" is made "sync".
+    """
+    return "exit" if asked == "exit" else "sync"
+
+
+class ReelGraph(CompiledStateGraph[ReelState, RunContext, ReelRequest, ReelOutput]):
+    """The compiled reel graph: each run gets its `RunContext` (resolved once) and synchronous checkpoints; a state
+    update without `as_node` goes on where its checkpoint was going (reelgraph.hitl.travel)."""
+
+    def _run_kwargs(self, config: RunnableConfig | None,
+                    kwargs: dict[str, Any]) -> tuple[RunnableConfig, dict[str, Any]]:
+        merged = merge_configs(self.config, config)
+        kwargs["context"] = RunContext.for_run(kwargs.get("context"), merged)
+        saver = (merged.get("configurable") or {}).get(CONFIG_KEY_CHECKPOINTER, self.checkpointer)
+        if self.checkpointer is not False and saver not in (None, True, False):
+            during = kwargs.pop("checkpoint_during", None)
+            durability = checkpoint_durability(kwargs.get("durability") or ("exit" if during is False else None))
+            kwargs["durability"] = durability
+            config = merge_configs(config, {"metadata": {DURABILITY_KEY: durability}})
+        return config or {}, kwargs
+
+    def stream(self, input: Any, config: RunnableConfig | None = None,
+               **kwargs: Any) -> Iterator[Any]:
+        """LangGraph's `stream`, with the run's context resolved and its checkpoints synchronous."""
+        config, kwargs = self._run_kwargs(config, kwargs)
+        yield from super().stream(input, config, **kwargs)
+
+    async def astream(self, input: Any, config: RunnableConfig | None = None,
+                      **kwargs: Any) -> AsyncIterator[Any]:
+        """LangGraph's `astream` (what a LangGraph server runs), as `stream`."""
+        config, kwargs = self._run_kwargs(config, kwargs)
+        async with aclosing(typed(AsyncGenerator[Any, None], super().astream(input, config, **kwargs))) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    def update_state(self, config: RunnableConfig, values: dict[str, Any] | Any | None,
+                     as_node: str | None = None, task_id: str | None = None) -> RunnableConfig:
+        """LangGraph's `update_state`; without `as_node`, the fork goes on to the checkpoint's next nodes."""
+        if as_node is None and not (config.get("configurable") or {}).get("checkpoint_ns"):
+            values = continue_update(self.get_state(config), values)
+        return super().update_state(config, values, as_node, task_id)
+
+    async def aupdate_state(self, config: RunnableConfig, values: dict[str, Any] | Any,
+                            as_node: str | None = None, task_id: str | None = None) -> RunnableConfig:
+        """The async form of `update_state` (what a LangGraph server calls)."""
+        if as_node is None and not (config.get("configurable") or {}).get("checkpoint_ns"):
+            values = continue_update(await self.aget_state(config), values)
+        return await super().aupdate_state(config, values, as_node, task_id)
+
+
+def _add_shot_loop(builder: StateGraph[ReelState, RunContext, Any, Any], *, chain_only: bool = False) -> None:
     """The per-shot loop's nodes; `chain_only`: as a chain's subgraph (commit ends it; no music node there)."""
     ends: dict[str, Any] = {"destinations": ("tools", "critic")} if chain_only else {}
     builder.add_node("direct", direct, **ends)
@@ -43,9 +109,10 @@ def _add_shot_loop(builder: StateGraph[ReelState, Any, Any, Any], *, chain_only:
     builder.add_edge("tools", "direct")
 
 
-def chain_loop() -> CompiledStateGraph[ReelState, None, ReelState, ReelState]:
-    """The per-shot loop alone, for one chain of parallel chains (it uses the parent run's checkpointer)."""
-    builder = StateGraph(ReelState)
+def chain_loop() -> CompiledStateGraph[ReelState, RunContext, ReelState, ChainOutput]:
+    """The per-shot loop alone, for one chain of parallel chains: a subgraph of the reel (its checkpoints, under the
+    reel's checkpointer, let a resumed run go on from the chain's last committed shot); it hands back `done`."""
+    builder = StateGraph(ReelState, output_schema=ChainOutput, context_schema=RunContext)
     _add_shot_loop(builder, chain_only=True)
     builder.add_edge(START, "direct")
     return builder.compile(name="chain")
@@ -54,15 +121,14 @@ def chain_loop() -> CompiledStateGraph[ReelState, None, ReelState, ReelState]:
 CHAIN_LOOP = chain_loop()
 
 
-def build_graph(*,
-                checkpointer: Checkpointer = None) -> CompiledStateGraph[ReelState, RunOptions, ReelRequest, ReelState]:
+def build_graph(*, checkpointer: Checkpointer = None) -> ReelGraph:
     """The compiled reel graph (with `checkpointer`, or none for a LangGraph server, which brings its own)."""
-    builder = StateGraph(ReelState, input_schema=ReelRequest, output_schema=ReelState, context_schema=RunOptions)
+    builder = StateGraph(ReelState, input_schema=ReelRequest, output_schema=ReelOutput, context_schema=RunContext)
     builder.add_node("plan", plan)
     builder.add_node("approve", approve)
     builder.add_node("cast", cast)
     _add_shot_loop(builder)
-    builder.add_node("chain", chain_node(CHAIN_LOOP), input_schema=ReelState)
+    builder.add_node("chain", CHAIN_LOOP)
     builder.add_node("score", score, input_schema=ReelState)
     builder.add_node("music", music)
     builder.add_node("voice", voice)
@@ -70,10 +136,11 @@ def build_graph(*,
     builder.add_edge(START, "plan")
     builder.add_edge("chain", "music")
     builder.add_edge("score", "music")
-    return builder.compile(checkpointer=checkpointer, name="reelgraph")
+    compiled = builder.compile(checkpointer=checkpointer, name="reelgraph")
+    return ReelGraph(**{k: v for k, v in vars(compiled).items() if k != "__orig_class__"})
 
 
 graph = build_graph().with_config(tags=[SERVED_TAG])  # a served run: confined (reelgraph.run.served)
 """The compiled graph without a checkpointer (LangGraph Studio / `langgraph dev` brings its own)."""
 
-__all__ = ["RunOptions", "build_graph", "graph"]
+__all__ = ["ReelGraph", "RunContext", "RunOptions", "build_graph", "graph"]

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 # Checkpoints written before the schema package existed name the film's types reelgraph.state.<Name>: they are all
 # importable from here so those runs still resume (the serializer allows both paths).
@@ -60,3 +60,23 @@ class ReelState(ReelRequest):
     reels: Annotated[dict[str, Artifact], _merge] = Field(default_factory=dict)
     final: Artifact | None = None
     notes: dict[int, str] = Field(default_factory=dict, description="a person's notes per shot, given to the Director")
+
+
+class ReelOutput(BaseModel):
+    """What a run gives back (the graph's output schema): the reels and the committed shots, not the working state."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    prompt: str = Field(description="the story the reel tells, as asked for")
+    done: list[ShotResult] = Field(default_factory=list,
+                                   description="committed shots, in order: each one's takes, scores and kept take")
+    reels: dict[str, Artifact] = Field(default_factory=dict, description="one reel per language")
+    final: Artifact | None = Field(default=None, description="reel_final.mp4, the reel in the first language")
+
+
+class ChainOutput(BaseModel):
+    """What one chain of parallel chains hands back to the reel: its committed shots."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    done: list[ShotResult] = Field(default_factory=list)

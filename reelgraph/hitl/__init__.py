@@ -1,1 +1,2 @@
-"""A person in the loop: the approval interrupt, forks that redo a shot, approve / redo-shot / history."""
+"""A person in the loop: the approval interrupt, forks that redo a shot, time travel by state updates, approve /
+redo-shot / history."""

@@ -60,16 +60,11 @@ def archive_reels(folder: RunFolder, languages: list[str]) -> tuple[int, list[st
         return None
     versions = [int(m.group(1)) for p in folder.root.glob("reel_final.v*.mp4") if (m := _VERSION.match(p.name))]
     version = max(versions, default=0) + 1
-    if versions and _same_file(folder.root / f"reel_final.v{version - 1}.mp4", folder.root / "reel_final.mp4"):
-        version -= 1  # archived already by a compose that was stopped before it replaced the reels
     kept = []
     for name in ["final", *languages]:
         src = folder.root / f"reel_{name}.mp4"
         if src.is_file():
             dst = folder.root / f"reel_{name}.v{version}.mp4"
-            if dst.is_file() and not dst.is_symlink():
-                kept.append(dst.name)
-                continue
             try:
                 os.link(src, dst)  # compose replaces reels atomically: the link keeps the old bytes
             except OSError:
@@ -87,10 +82,13 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def drop_if_unchanged(folder: RunFolder, archived: tuple[int, list[str]], final_sha: str) -> bool:
-    """Remove an archived version identical to the new reel (compose ran again after a stop); True if removed."""
+    """Remove an archived version identical to the new reel, or to the version before it (compose ran again after a
+    stop: the stopped one archived the same reel already); True if removed."""
     version, names = archived
     old = folder.root / f"reel_final.v{version}.mp4"
-    if not old.is_file() or sha256_file(old) != final_sha:
+    if not old.is_file():
+        return False
+    if sha256_file(old) != final_sha and not _same_file(old, folder.root / f"reel_final.v{version - 1}.mp4"):
         return False
     for name in names:
         with contextlib.suppress(FileNotFoundError):

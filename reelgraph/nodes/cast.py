@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from reelgraph import progress
@@ -17,11 +17,12 @@ from reelgraph.steps.masters import draw_master
 from reelgraph.tools.common import script_of
 
 
-def cast(state: ReelState, config: RunnableConfig) -> Command[Literal["direct", "chain", "music"]]:
-    """One master per character, critic-checked; the best of the attempts is kept."""
-    ctx = RunContext.from_config(config)
+def cast(state: ReelState, runtime: Runtime[RunContext]) -> Command[Literal["direct", "chain", "score", "music"]]:
+    """One master per character, critic-checked; the best of the attempts is kept. Then the first shot, or (Ray
+    executor) the chains of shots and the score, sent out in parallel."""
+    ctx = RunContext.of(runtime)
     script = script_of(state)
-    critic = make_critic(ctx.profile) if state.critic else None
+    critic = make_critic(ctx.resolved_profile) if state.critic else None
     masters: dict[str, Artifact] = {}
     ctx.emit("cast", status="start")
     for i, character in enumerate(script.characters):
@@ -43,7 +44,7 @@ def cast(state: ReelState, config: RunnableConfig) -> Command[Literal["direct", 
         assert best is not None  # max_attempts >= 1: at least one master was drawn
         masters[character.slug] = best[1]
         ctx.emit("cast", character=character.slug, score=best[0])
-    if ctx.profile.executor.kind == "ray":
+    if ctx.resolved_profile.executor.kind == "ray":
         state = state.model_copy(update={"masters": {**state.masters, **masters}})
         return Command(goto=fan_out(state) or "music", update={"masters": masters})
     return Command(goto="direct", update={"masters": masters})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from reelgraph import progress
@@ -19,8 +19,7 @@ from reelgraph.steps.voice import build_voice_track
 from reelgraph.tools.common import script_of
 
 
-def _score(state: ReelState, config: RunnableConfig) -> Artifact:
-    ctx = RunContext.from_config(config)
+def _score(state: ReelState, ctx: RunContext) -> Artifact:
     ctx.emit("music", status="start")
     with progress.scope(node="music"):
         art = compose_score(state, ctx, seed=state.seed)
@@ -28,21 +27,22 @@ def _score(state: ReelState, config: RunnableConfig) -> Artifact:
     return art
 
 
-def music(state: ReelState, config: RunnableConfig) -> Command[Literal["voice"]]:
+def music(state: ReelState, runtime: Runtime[RunContext]) -> Command[Literal["voice"]]:
     """The score, from the script's music brief, the length of the reel."""
-    if state.music is not None and RunContext.from_config(config).folder.verify(state.music):
+    ctx = RunContext.of(runtime)
+    if state.music is not None and ctx.folder.verify(state.music):
         return Command(goto="voice")  # made beside the chains, or kept by a redo: it depends on the script only
-    return Command(goto="voice", update={"music": _score(state, config)})
+    return Command(goto="voice", update={"music": _score(state, ctx)})
 
 
-def score(state: dict[str, Any] | ReelState, config: RunnableConfig) -> dict[str, Any]:
+def score(state: dict[str, Any] | ReelState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """The score made beside the parallel chains (it needs only the script); `music` then finds it made."""
-    return {"music": _score(ReelState.model_validate(state), config)}
+    return {"music": _score(ReelState.model_validate(state), RunContext.of(runtime))}
 
 
-def voice(state: ReelState, config: RunnableConfig) -> Command[Literal["compose"]]:
+def voice(state: ReelState, runtime: Runtime[RunContext]) -> Command[Literal["compose"]]:
     """One voice track and one subtitle file per language, lines placed at their shots."""
-    ctx = RunContext.from_config(config)
+    ctx = RunContext.of(runtime)
     voices, subs = {}, {}
     for lang in script_of(state).languages:
         kept = [state.voices.get(lang), state.subtitles.get(lang)]
@@ -57,9 +57,9 @@ def voice(state: ReelState, config: RunnableConfig) -> Command[Literal["compose"
     return Command(goto="compose", update={"voices": voices, "subtitles": subs, "script": state.script})
 
 
-def compose(state: ReelState, config: RunnableConfig) -> Command[Literal["__end__"]]:
+def compose(state: ReelState, runtime: Runtime[RunContext]) -> Command[Literal["__end__"]]:
     """Cut, mix and mux the reels (earlier reels are kept as reel_<x>.v<k>.mp4)."""
-    ctx = RunContext.from_config(config)
+    ctx = RunContext.of(runtime)
     ctx.emit("compose", status="start")
     archived = archive_reels(ctx.folder, script_of(state).languages)
     with progress.scope(node="compose"):

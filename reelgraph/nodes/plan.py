@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
 from reelgraph.agents import director as directors
@@ -16,13 +16,13 @@ from reelgraph.state import ReelState
 from reelgraph.tools.common import script_of
 
 
-def plan(state: ReelState, config: RunnableConfig) -> Command[Literal["approve", "cast"]]:
+def plan(state: ReelState, runtime: Runtime[RunContext]) -> Command[Literal["approve", "cast"]]:
     """The Director writes the script (validated); it is saved as script.json."""
-    ctx = RunContext.from_config(config)
+    ctx = RunContext.of(runtime)
     if state.script is not None:
         return Command(goto="cast")
     ctx.emit("plan", status="start")
-    script = directors.make_director(ctx.profile).write_script(request_of(state))
+    script = directors.make_director(ctx.resolved_profile).write_script(request_of(state))
     if len(script.shots) != state.shots:
         raise ReelgraphError(f"the Director wrote {len(script.shots)} shots; {state.shots} were asked for")
     if script.languages != state.languages:
@@ -34,7 +34,7 @@ def plan(state: ReelState, config: RunnableConfig) -> Command[Literal["approve",
                    update={"script": script, "shot": 1, "attempt": 1, "takes": [], "messages": CLEAR})
 
 
-def approve(state: ReelState, config: RunnableConfig) -> Command[Literal["cast"]]:
+def approve(state: ReelState, runtime: Runtime[RunContext]) -> Command[Literal["cast"]]:
     """Wait for a person (an interrupt): keep the script or take their edit; a wrong edit asks again, naming why."""
     planned, error = script_of(state), None
     while True:
@@ -43,7 +43,7 @@ def approve(state: ReelState, config: RunnableConfig) -> Command[Literal["cast"]
             break
         except UsageError as e:
             error = str(e)
-    ctx = RunContext.from_config(config)
+    ctx = RunContext.of(runtime)
     if edited:
         ctx.folder.write_json("script.json", script.model_dump())
     ctx.emit("approve", status="approved", edited=edited)

@@ -8,9 +8,9 @@ from contextlib import AbstractContextManager
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, ToolMessage
-from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import ToolException
 from langgraph.prebuilt.tool_node import ToolCallRequest
+from langgraph.runtime import Runtime
 from langgraph.types import Command
 from pydantic import ValidationError
 
@@ -48,7 +48,7 @@ def _counts_against_director(m: Any) -> bool:
     return isinstance(m, ToolMessage) and m.status == "error" and not _NOT_THE_DIRECTORS.match(str(m.content))
 
 
-def direct(state: ReelState, config: RunnableConfig) -> Command[Literal["tools", "critic", "music"]]:
+def direct(state: ReelState, runtime: Runtime[RunContext]) -> Command[Literal["tools", "critic", "music"]]:
     """The Director's next step on the current take: tool calls, or 'ready' for the critic."""
     script = script_of(state)
     if state.shot > len(script.shots):
@@ -60,7 +60,7 @@ def direct(state: ReelState, config: RunnableConfig) -> Command[Literal["tools",
     steps = sum(isinstance(m, AIMessage) for m in state.messages)
     if steps >= MAX_STEPS_PER_TAKE:
         raise ReelgraphError(f"shot {state.shot}: the Director took {steps} steps without finishing a take")
-    ctx = RunContext.from_config(config)
+    ctx = RunContext.of(runtime)
     update: dict[str, Any] = {}
     if not state.messages:
         attempt = free_attempt(ctx.folder, state.shot, state.attempt)  # a fork never overwrites earlier takes
@@ -68,7 +68,7 @@ def direct(state: ReelState, config: RunnableConfig) -> Command[Literal["tools",
             state = state.model_copy(update={"attempt": attempt})
             update["attempt"] = attempt
         ctx.emit("shot", shot=state.shot, attempt=state.attempt, of=len(script.shots))
-    message = directors.make_director(ctx.profile).direct(ShotBrief.from_state(state))
+    message = directors.make_director(ctx.resolved_profile).direct(ShotBrief.from_state(state))
     goto: Literal["tools", "critic"] = "tools" if message.tool_calls else "critic"
     return Command(goto=goto, update={**update, "messages": [message]})
 
@@ -99,9 +99,9 @@ async def ascoped_tool_call(request: ToolCallRequest,
         return await execute(request)
 
 
-def critic(state: ReelState, config: RunnableConfig) -> Command[Literal["direct", "commit"]]:
+def critic(state: ReelState, runtime: Runtime[RunContext]) -> Command[Literal["direct", "commit"]]:
     """Score the take; below the threshold with attempts left, the critique goes back to the Director."""
-    ctx = RunContext.from_config(config)
+    ctx = RunContext.of(runtime)
     made = take_artifacts(state)
     if "clip" not in made:
         raise ReelgraphError(f"shot {state.shot} take {state.attempt}: the Director finished without a clip")
@@ -118,7 +118,7 @@ def critic(state: ReelState, config: RunnableConfig) -> Command[Literal["direct"
             masters={slug: ctx.folder.path(a.path) for slug, a in state.masters.items()},
             previous_last_frame=prev, names={c.slug: c.name for c in script_of(state).characters},
             kinds={c.slug: c.kind for c in script_of(state).characters})
-        take.verdict = make_critic(ctx.profile).judge(review)
+        take.verdict = make_critic(ctx.resolved_profile).judge(review)
         ctx.folder.write_json(f"shots/shot{state.shot:02d}/take{state.attempt}_verdict.json",
                                  take.verdict.model_dump())
         ctx.emit("critic", shot=state.shot, attempt=state.attempt, score=take.verdict.score,
@@ -130,12 +130,13 @@ def critic(state: ReelState, config: RunnableConfig) -> Command[Literal["direct"
     return Command(goto="direct", update={"takes": takes, "attempt": state.attempt + 1, "messages": CLEAR})
 
 
-def commit(state: ForkState | ReelState, config: RunnableConfig) -> Command[Literal["direct", "music", "__end__"]]:
+def commit(state: ForkState | ReelState,
+           runtime: Runtime[RunContext]) -> Command[Literal["direct", "music", "__end__"]]:
     """Keep the best take of the shot (the highest score; the earliest on a tie). A checkpoint boundary.
 
     In a redo fork, the next shot of the continuous chain comes next; after the chain, the kept shots are put back.
     """
-    ctx = RunContext.from_config(config)
+    ctx = RunContext.of(runtime)
     best = max(state.takes, key=lambda t: (t.verdict.score if t.verdict else 0.0, -t.attempt))
     result = ShotResult(shot=state.shot, kept=best.attempt, takes=state.takes)
     ctx.folder.write_json(f"shots/shot{state.shot:02d}/kept.json", result.model_dump())

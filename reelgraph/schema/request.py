@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, field_validator, model_validator
 
-from reelgraph.languages import check_language
+from reelgraph.languages import LANGUAGES, check_language
 from reelgraph.schema.base import Model, clean_text
 from reelgraph.schema.script import MAX_SHOTS
 
 MAX_PROMPT_CHARS = 32_000
+LanguageCode = Annotated[str, Field(json_schema_extra={"enum": list(LANGUAGES)})]
+"""A language code; the input schema lists the supported ones ('EN' or 'en-US' are read as 'en')."""
 
 
 class ReelRequest(Model):
@@ -16,15 +20,19 @@ class ReelRequest(Model):
 
     prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS, description="the story, in a sentence or a page")
     shots: int = Field(default=6, ge=1, le=MAX_SHOTS, description="number of shots")
-    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1, max_length=8)
-    shot_seconds: float = Field(default=5.0, ge=1.0, le=20.0)
-    width: int = Field(default=854, ge=64, le=3840)
-    height: int = Field(default=480, ge=64, le=2160)
-    fps: int = Field(default=24, ge=4, le=60)
+    languages: list[LanguageCode] = Field(default_factory=lambda: ["en"], min_length=1, max_length=8,
+                                          description="voice-over and subtitle languages; the first one is the "
+                                                      "final reel's")
+    shot_seconds: float = Field(default=5.0, ge=1.0, le=20.0, description="length of each shot, in seconds")
+    width: int = Field(default=854, ge=64, le=3840, description="frame width in pixels (even)")
+    height: int = Field(default=480, ge=64, le=2160, description="frame height in pixels (even)")
+    fps: int = Field(default=24, ge=4, le=60, description="frames per second")
     critic: bool = Field(default=True, description="score every take and retry below the threshold")
-    critic_threshold: float = Field(default=7.0, ge=0, le=10)
-    max_attempts: int = Field(default=3, ge=1, le=8)
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    critic_threshold: float = Field(default=7.0, ge=0, le=10, description="the critic's score (0-10) a take must "
+                                                                         "reach to pass")
+    max_attempts: int = Field(default=3, ge=1, le=8, description="takes per shot at most; the best is kept")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="random seed: the same request and seed make the "
+                                                               "same reel")
     approve_script: bool = Field(default=False, description="pause after planning so a person approves or edits "
                                                             "the script")
 

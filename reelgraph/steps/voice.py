@@ -82,7 +82,7 @@ def _spoken_and_fitted(state: ReelState, shot: Shot, language: str,
         rel = f"audio/voice/{language}/shot{shot.index:02d}.fit.wav"
         try:
             with ctx.folder.writing(rel) as tmp:
-                fit_line(spoken, room, tmp, timeout=ctx.profile.ffmpeg_timeout)
+                fit_line(spoken, room, tmp, timeout=ctx.resolved_profile.ffmpeg_timeout)
             return state, ctx.folder.path(rel), art.meta["text"]
         except LineTooLong as too_long:
             if attempt == SHORTEN_TRIES:
@@ -90,7 +90,7 @@ def _spoken_and_fitted(state: ReelState, shot: Shot, language: str,
             script = script_of(state)
             line = next(x for x in shot.lines if x.language == language)
             names = [script.character(c).name for c in shot.characters] or [c.name for c in script.characters[:1]]
-            shorter = make_director(ctx.profile).shorten_line(line, names, too_long.max_tempo / too_long.ratio)
+            shorter = make_director(ctx.resolved_profile).shorten_line(line, names, too_long.max_tempo / too_long.ratio)
             if shorter.strip() == line.text.strip():
                 return state, spoken, art.meta["text"]  # the Director keeps it: it runs on into the next shot
             if not shorter.strip() or _said_elsewhere(script, shot.index, language, shorter):

@@ -1,13 +1,14 @@
 """Argument schemas of the studio's tools: what a Director (template or LLM) may ask for, bounded and validated.
 
-No argument names a file: tools derive every path from the run state, so a tool call cannot reach outside the run.
+No argument names a file: tools derive every path from the run state (their `ToolRuntime`), so a tool call cannot
+reach outside the run.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from langgraph.prebuilt import InjectedState
+from langchain_core.tools import InjectedToolArg
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reelgraph.schema import SLUG, Camera, Framing, Lighting, clean_text
@@ -17,11 +18,12 @@ Prompt = Annotated[str, Field(min_length=1, max_length=600, description="what th
 
 
 class ToolArgs(BaseModel):
-    """Base of every tool's arguments; `state` is injected by the graph and never visible to the model."""
+    """Base of every tool's arguments; `runtime` (the run's state and context: LangGraph's `ToolRuntime`) is
+    injected by the graph and never visible to the model."""
 
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid")
 
-    state: Annotated[Any, InjectedState] = None
+    runtime: Annotated[Any, InjectedToolArg] = None
 
     @field_validator("prompt", "setting", mode="before", check_fields=False)
     @classmethod

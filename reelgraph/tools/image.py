@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import ToolException, tool
+from langgraph.prebuilt import ToolRuntime
 
 from reelgraph.backends.base import KeyframeSpec
 from reelgraph.context import RunContext
+from reelgraph.state import ReelState
 from reelgraph.tools.args import KeyframeArgs
 from reelgraph.tools.common import as_state, current_shot, script_of, take_path
 
@@ -16,12 +17,9 @@ from reelgraph.tools.common import as_state, current_shot, script_of, take_path
 @tool(args_schema=KeyframeArgs, response_format="content_and_artifact")
 def render_keyframe(prompt: str, setting: str, characters: list[str] | None = None, lighting: str = "day",
                     framing: str = "medium", exposure: float = 0.0, composition: int = 0, seed: int = 0,
-                    state: Any = None,
-                    # LangChain passes the run's config only to a parameter annotated exactly RunnableConfig
-                    config: RunnableConfig = None,  # type: ignore[assignment]
-                    ) -> tuple[str, dict[str, Any]]:
+                    *, runtime: ToolRuntime[RunContext, ReelState]) -> tuple[str, dict[str, Any]]:
     """Draw the keyframe of the current take of the current shot (the image the clip starts from)."""
-    st, ctx = as_state(state), RunContext.from_config(config)
+    st, ctx = as_state(runtime.state), RunContext.of(runtime)
     script, shot = script_of(st), current_shot(st)
     characters = characters or []
     unknown = [c for c in characters if c not in {x.slug for x in script.characters}]

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import ToolException, tool
+from langgraph.prebuilt import ToolRuntime
 from PIL import Image
 
 from reelgraph.backends.base import MediaInfo, MotionSpec
@@ -43,12 +43,9 @@ def _record_clip(st: ReelState, ctx: RunContext, rel: str, info: MediaInfo,
 
 @tool(args_schema=MotionArgs, response_format="content_and_artifact")
 def animate_keyframe(prompt: str, camera: str = "static", chunk_prompts: list[str] | None = None, seed: int = 0,
-                     state: Any = None,
-                     # LangChain passes the run's config only to a parameter annotated exactly RunnableConfig
-                     config: RunnableConfig = None,  # type: ignore[assignment]
-                     ) -> tuple[str, dict[str, Any]]:
+                     *, runtime: ToolRuntime[RunContext, ReelState]) -> tuple[str, dict[str, Any]]:
     """Image→video: animate the take's keyframe into the shot's clip with the given camera move."""
-    st, ctx = as_state(state), RunContext.from_config(config)
+    st, ctx = as_state(runtime.state), RunContext.of(runtime)
     keyframe = _keyframe_of_take(st, ctx)
     rel = take_path(st.shot, st.attempt, ".mp4")
     with ctx.folder.writing(rel) as tmp:
@@ -58,12 +55,9 @@ def animate_keyframe(prompt: str, camera: str = "static", chunk_prompts: list[st
 
 @tool(args_schema=MotionArgs, response_format="content_and_artifact")
 def bridge_from_previous(prompt: str, camera: str = "static", chunk_prompts: list[str] | None = None, seed: int = 0,
-                         state: Any = None,
-                         # LangChain passes the run's config only to a parameter annotated exactly RunnableConfig
-                         config: RunnableConfig = None,  # type: ignore[assignment]
-                         ) -> tuple[str, dict[str, Any]]:
+                         *, runtime: ToolRuntime[RunContext, ReelState]) -> tuple[str, dict[str, Any]]:
     """First-last-frame video: from the previous shot's last frame to this take's keyframe (continuous shots)."""
-    st, ctx = as_state(state), RunContext.from_config(config)
+    st, ctx = as_state(runtime.state), RunContext.of(runtime)
     if not st.done or st.done[-1].shot != st.shot - 1:
         raise ToolException("no previous shot to continue from: use animate_keyframe")
     keyframe = _keyframe_of_take(st, ctx)

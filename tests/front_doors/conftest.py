@@ -1,0 +1,7 @@
+"""The front doors' fixtures: the real `langgraph dev` server of the Studio tests, and a tiny request."""
+
+from __future__ import annotations
+
+from studio.conftest import dev_server  # noqa: F401  (the session's one server, shared with tests/studio)
+
+TINY = {"shot_seconds": 1.0, "width": 160, "height": 90, "fps": 8, "critic": False}
