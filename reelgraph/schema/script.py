@@ -27,7 +27,7 @@ TimeOfDay = Literal["dawn", "day", "golden", "dusk", "night"]
 Weather = Literal["clear", "rain", "snow", "fog", "storm", "wind"]
 Season = Literal["spring", "summer", "autumn", "winter"]
 Feature = Annotated[str, Field(min_length=1, max_length=30)]
-Slug = Annotated[str, Field(pattern=SLUG, max_length=48)]
+Slug = Annotated[str, Field(pattern=SLUG)]  # the pattern bounds the length (xgrammar refuses both)
 LanguageCode = Annotated[str, Field(min_length=1, max_length=16)]
 Instrument = Annotated[str, Field(min_length=1, max_length=30)]
 Colour = Annotated[str, Field(max_length=7)]
@@ -37,7 +37,7 @@ class Character(Model):
     """One entry of the character bible."""
 
     name: str = Field(min_length=1, max_length=40)
-    slug: str = Field(pattern=SLUG, max_length=48, description="file-safe id, unique in the script")
+    slug: str = Field(pattern=SLUG, description="file-safe id, unique in the script")
     look: Text = Field(description="build, face, colours: what every shot must keep")
     wardrobe: Text = ""
     voice: str = Field(default="narrator", max_length=40)
@@ -94,7 +94,7 @@ class Shot(Model):
     lighting: Lighting = "day"
     duration: float = Field(default=5.0, ge=1.0, le=20.0, description="seconds")
     transition: Transition = Field(default="cut", description="how this shot joins the previous one")
-    place: str = Field(default="", pattern=r"^([a-z][a-z_]{0,39})?$", max_length=40,
+    place: str = Field(default="", pattern=r"^([a-z][a-z_]{0,39})?$",
                        description="key of the place drawn (reelgraph.schema.places); '' leaves it to the setting")
     interior: bool | None = None
     time_of_day: TimeOfDay | None = None
@@ -114,7 +114,7 @@ class MusicBrief(Model):
 
     mood: Literal["hopeful", "tense", "melancholic", "playful", "epic", "calm"] = "hopeful"
     tempo_bpm: int = Field(default=96, ge=50, le=180)
-    key: str = Field(default="C", pattern=r"^[A-G][#b]?m?$", max_length=3, description="e.g. C, F#m, Bb")
+    key: str = Field(default="C", pattern=r"^[A-G][#b]?m?$", description="e.g. C, F#m, Bb")
     instrumentation: list[Instrument] = Field(default_factory=lambda: ["pad", "bass", "drums"], max_length=6)
 
 

@@ -4,6 +4,7 @@ megabyte-long speaker or instrument is refused naming the field, and the checkpo
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,13 @@ from reliability.helpers import SMALL, clean_error, reel
 HUGE = "x" * 1_000_000
 
 
+def _bounded_pattern(schema: dict[str, Any]) -> bool:
+    """An anchored pattern with no open repetition (`*`, `+`, `{n,}`) bounds a string's length by itself (structured
+    output grammars such as xgrammar refuse a pattern together with maxLength, so such fields carry the pattern only)."""
+    p = schema.get("pattern", "")
+    return p.startswith("^") and p.endswith("$") and not re.search(r"(?<!\\)[*+]|\{\d+,\}", p)
+
+
 def _unbounded(schema: dict[str, Any], defs: dict[str, Any], path: str) -> list[str]:
     """Paths of strings without maxLength (or enum/const) and arrays or maps without a bound, anywhere in a schema."""
     if "$ref" in schema:
@@ -23,7 +31,7 @@ def _unbounded(schema: dict[str, Any], defs: dict[str, Any], path: str) -> list[
     subs = [sub for key in ("anyOf", "allOf", "oneOf") for sub in schema.get(key, [])]
     found = [p for sub in subs for p in _unbounded(sub, defs, path)]
     kind = schema.get("type")
-    if kind == "string" and not {"maxLength", "enum", "const"} & set(schema):
+    if kind == "string" and not {"maxLength", "enum", "const"} & set(schema) and not _bounded_pattern(schema):
         found.append(path)
     elif kind == "array":
         found += [] if "maxItems" in schema else [f"{path}[] (no maxItems)"]

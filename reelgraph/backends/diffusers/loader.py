@@ -297,7 +297,7 @@ class DiffusersBackend:
         from reelgraph.backends.diffusers.speed import check_generic_options
 
         check_generic_options(self.opts)
-        self.folder = check_model_folder(cfg.model, self.kind)
+        self.folder = self._model_folder(cfg.model)
         self.steps = int(self.opts["steps"] or self.DEFAULT_STEPS)
         self.guidance = float(self.DEFAULT_GUIDANCE if self.opts["guidance"] is None else self.opts["guidance"])
         if self.steps < 1:
@@ -319,7 +319,15 @@ class DiffusersBackend:
         self._lock = threading.RLock()
         self.plan_name = f"{self.kind}:{self.folder}"
 
-    # subclasses: what to prepare before placement, and the footprint to plan for
+    # subclasses: where the weights come from, what to prepare before placement, and the footprint to plan for
+    def _model_folder(self, model: str | None) -> Path:
+        """The checked model folder named by the profile (`model`)."""
+        return check_model_folder(model, self.kind)
+
+    def _load_pipeline(self) -> Any:
+        """The pipeline with its weights, in `self.dtype` (from `self.folder`, on the CPU: the plan places it)."""
+        return load_pipeline(self.folder, self.dtype)
+
     def _prepare(self, pipe: Any) -> None:
         """Hook run after loading, before the memory plan places the pipeline."""
 
@@ -340,7 +348,7 @@ class DiffusersBackend:
         t0 = time.perf_counter()
         self.device = resolve_device(self.opts["device"])
         self.dtype = resolve_dtype(self.opts["dtype"], self.device)
-        pipe = load_pipeline(self.folder, self.dtype)
+        pipe = self._load_pipeline()
         self.model_loads += 1
         pipe.set_progress_bar_config(disable=True)
         self._prepare(pipe)
