@@ -1,4 +1,5 @@
-"""Compositing with ffmpeg-python: cut the picture once, then per language mix music under voice and mux subtitles.
+"""Compositing with ffmpeg-python: cut the picture once, then per language mix music under voice and mux subtitles,
+then copy every language's tracks into one reel.
 
 User text never enters a filter graph: subtitles travel as an SRT file input (mov_text), paths as input arguments.
 """
@@ -160,6 +161,36 @@ def mix_reel(picture: Path, stem: Path, subtitles: Path, language_iso3: str, out
         level.unlink(missing_ok=True)
     return {"stem_lufs": measured["lufs"], "gain_db": round(gain, 3), "limited": limit, "lufs": result["lufs"],
             "true_peak": result["true_peak"]}
+
+
+@dataclass(frozen=True)
+class LanguageTrack:
+    """One language of the final reel: its finished reel (from `mix_reel`) and its ISO 639-2 code."""
+
+    reel: Path
+    iso3: str
+    subtitled: bool  # the reel has a subtitle stream (its language has a cue)
+
+
+def _dispositions(kind: str, count: int) -> dict[str, str]:
+    """Output options marking the first stream of a kind default, the others not (mp4 keeps the first track of each
+    kind enabled, i.e. default, in any case)."""
+    return {f"disposition:{kind}:{k}": "default" if k == 0 else "0" for k in range(count)}
+
+
+def mux_languages(picture: Path, tracks: list[LanguageTrack], out: Path, *, timeout: float) -> None:
+    """One reel with every language: the picture once, then each language's audio and subtitles as their own
+    tracks, all copied from its reel (not re-encoded), language-tagged, the first of each kind marked default (the
+    first language's; its subtitles' unless it has none)."""
+    reels = [ffmpeg.input(str(t.reel)) for t in tracks]
+    subtitled = [(reel, t) for reel, t in zip(reels, tracks, strict=True) if t.subtitled]
+    opts = {f"metadata:s:a:{k}": f"language={t.iso3}" for k, t in enumerate(tracks)}
+    opts |= {f"metadata:s:s:{k}": f"language={t.iso3}" for k, (_, t) in enumerate(subtitled)}
+    opts |= _dispositions("a", len(tracks)) | _dispositions("s", len(subtitled))
+    stream = ffmpeg.output(ffmpeg.input(str(picture))["v:0"], *(r["a:0"] for r in reels),
+                           *(r["s:0"] for r, _ in subtitled), str(out), c="copy", movflags="+faststart",
+                           format="mp4", **opts, **BITEXACT)
+    run(stream, timeout=timeout, what="muxing the reel of every language")
 
 
 def srt_time(seconds: float) -> str:

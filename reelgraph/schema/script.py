@@ -68,7 +68,8 @@ class VoiceLine(Model):
 
     language: LanguageCode
     text: str = Field(min_length=1, max_length=MAX_TEXT)
-    speaker: str = Field(default="narrator", min_length=1, max_length=40)
+    speaker: str = Field(default="narrator", min_length=1, max_length=40,
+                         description="'narrator', or the slug of the character who says the line")
 
     @field_validator("language")
     @classmethod
@@ -148,6 +149,10 @@ class Script(Model):
                 raise ValueError(f"shot {i} names unknown characters {sorted(unknown)}")
             if i == 1 and shot.transition == "continuous":
                 raise ValueError("shot 1 cannot continue a previous shot")
+            strangers = {line.speaker for line in shot.lines} - set(slugs) - {"narrator"}
+            if strangers:
+                raise ValueError(f"shot {i} has lines spoken by {sorted(strangers)}, who are not in the cast; "
+                                 "a line's speaker is 'narrator' or a character's slug")
             missing = set(self.languages) - {line.language for line in shot.lines}
             if shot.lines and missing:
                 raise ValueError(f"shot {i} has no voice-over line in {sorted(missing)}")

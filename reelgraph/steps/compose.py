@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-
 from reelgraph.context import RunContext
 from reelgraph.errors import BackendError
 from reelgraph.languages import LANGUAGES
-from reelgraph.media.mix import Cut, cut_picture, mix_reel, mix_stem
+from reelgraph.media.mix import Cut, LanguageTrack, cut_picture, has_cues, mix_reel, mix_stem, mux_languages
 from reelgraph.schema import Artifact
 from reelgraph.state import ReelState
 from reelgraph.tools.common import script_of
@@ -15,7 +13,7 @@ from reelgraph.tools.common import script_of
 
 def compose_reels(st: ReelState, ctx: RunContext, fade_seconds: float = 0.5) -> tuple[dict[str, Artifact], Artifact]:
     """Cut the kept takes into the picture (encoded once), then mix and mux one reel per language: the reels by
-    language, and reel_final.mp4 (the first language's)."""
+    language, and reel_final.mp4 (every language as its own audio and subtitle tracks, the first one's default)."""
     script, folder = script_of(st), ctx.folder
     if len(st.done) != len(script.shots):
         raise BackendError(f"{len(st.done)} of {len(script.shots)} shots are committed: finish them first")
@@ -46,8 +44,10 @@ def compose_reels(st: ReelState, ctx: RunContext, fade_seconds: float = 0.5) -> 
                             LANGUAGES[lang].iso3, tmp, timeout=timeout)
         reels[lang] = folder.record(rel, "reel", {"language": lang, "seconds": script.duration, **loud},
                                     id=f"reel.{lang}")
+    tracks = [LanguageTrack(folder.path(reels[lang].path), LANGUAGES[lang].iso3,
+                            has_cues(folder.path(st.subtitles[lang].path))) for lang in script.languages]
     with folder.writing("reel_final.mp4") as tmp:
-        shutil.copyfile(folder.path(reels[script.languages[0]].path), tmp)
-    final = folder.record("reel_final.mp4", "reel", {"language": script.languages[0], "seconds": script.duration},
-                          id="reel.final")
+        mux_languages(folder.path(picture.path), tracks, tmp, timeout=timeout)
+    final = folder.record("reel_final.mp4", "reel", {"language": script.languages[0], "languages": script.languages,
+                                                     "seconds": script.duration}, id="reel.final")
     return reels, final

@@ -2,7 +2,8 @@
 
 A line longer than its shot is sped up by at most 15 % (pitch kept); if that is not enough the Director is asked for
 a shorter line, which is spoken again. Sound is never cut mid-word: a line that still does not fit runs on into the
-next shot, and the next line waits for it.
+next shot, and the next line waits for it. A character's line is spoken in the character's voice (`Character.voice`)
+and its subtitle names the speaker ("Mara: Run!").
 """
 
 from __future__ import annotations
@@ -62,6 +63,13 @@ def speak_line(st: ReelState, ctx: RunContext, shot: int, language: str) -> Arti
                              id=f"voice.{language}.shot{shot:02d}")
 
 
+def _cue_text(script: Script, shot: Shot, language: str, text: str) -> str:
+    """The subtitle of a shot's spoken line: a character's line names its speaker ("Mara: Run!"), narration not."""
+    speaker = next((line.speaker for line in shot.lines if line.language == language), "narrator")
+    name = next((c.name for c in script.characters if c.slug == speaker), None)
+    return f"{name}: {text}" if name else text
+
+
 def _said_elsewhere(script: Script, shot: int, language: str, text: str) -> bool:
     """Whether another shot already speaks this text in this language (case and punctuation aside)."""
     def norm(t: str) -> str:
@@ -113,7 +121,7 @@ def build_voice_track(state: ReelState, language: str, ctx: RunContext) -> tuple
             at = max(start + lead, free_at)
             seconds = duration(wav)
             placed.append((at, wav))
-            cues.append((at, at + seconds, text))
+            cues.append((at, at + seconds, _cue_text(script_of(state), shot, language, text)))
             free_at = at + seconds + TAIL
         start += shot.duration
     script = script_of(state)

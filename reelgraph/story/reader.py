@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from reelgraph.story import lexicon
 
-TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+|[.!?;:,—–\"“”()]")
+TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+|[.!?;:,—–\"“”«»„()]")
 ABBREV = {"mr", "mrs", "ms", "dr", "st", "prof", "jr", "sr", "mme", "mlle", "sra", "hr", "fr", "capt", "lt"}
 HONORIFICS = {"mr", "mrs", "ms", "miss", "dr", "sir", "lady", "lord", "captain", "capt", "professor", "prof", "aunt",
               "uncle", "grandma", "grandpa", "madame", "monsieur", "mme", "m", "mlle", "herr", "frau", "señor",
@@ -205,6 +205,29 @@ TRAVEL = {"run", "race", "chase", "walk", "travel", "drive", "ride", "fly", "sai
           "hunt", "train"}
 RISE = {"climb", "rise", "jump", "soar", "lift", "fly", "reach", "grow", "ascend", "stand"}
 FALL = {"fall", "drop", "sink", "collapse", "dive", "slip", "kneel", "sit", "bow"}
+# words that say someone speaks the quoted words ("says", "asks", "whispers"; lemmas and the usual forms)
+SPEECH = _words(
+    "say says said ask asks asked whisper whispers whispered shout shouts shouted yell yells yelled cry cries "
+    "cried call calls called reply replies replied answer answers answered murmur murmurs murmured mutter mutters "
+    "muttered scream screams screamed exclaim exclaims exclaimed add adds added snap snaps snapped sigh sighs sighed "
+    "hiss hisses hissed plead pleads pleaded beg begs begged warn warns warned announce announces announced "
+    "declare declares declared gasp gasps gasped growl growls growled bark barks barked sing sings sang laugh laughs "
+    "laughed insist insists insisted tell tells told "
+    "dit dis demande demandé murmure murmuré crie crié répond répondu chuchote chuchoté s'écrie lance ajoute "
+    "sagt sagte fragt fragte ruft rief flüstert flüsterte antwortet antwortete schreit schrie meint meinte "
+    "dice dijo pregunta preguntó grita gritó susurra susurró responde respondió exclama exclamó murmura murmuró")
+QUOTE = re.compile(r'"([^"\n]{1,600})"|“([^”"\n]{1,600})”|«\s*([^»\n]{1,600}?)\s*»|„([^“”"\n]{1,600})[“”]')
+
+
+def quote_spans(text: str) -> list[tuple[int, int, str]]:
+    """The quoted speech in `text` ("…", “…”, «…», „…“): (start of the opening mark, end of the closing mark, the
+    quoted words)."""
+    out = []
+    for m in QUOTE.finditer(text):
+        words = next(g for g in m.groups() if g is not None).strip().rstrip(",;:—– ")  # '"Keep up," he says'
+        if re.search(r"[^\W\d_]", words):
+            out.append((m.start(), m.end(), words))
+    return out
 
 
 def _norm(text: str) -> str:
@@ -275,6 +298,7 @@ class Event:
     building: str = ""  # "the old observatory": a building the place keys do not cover, said after "at"/"in"
     paragraph: int = 0
     lemmas: list[str] = field(default_factory=list)
+    said: list[tuple[int, str]] = field(default_factory=list)  # (cast index, quoted words) the event's speakers say
 
 
 @dataclass
@@ -379,7 +403,17 @@ def _sentences(text: str) -> list[tuple[int, int, str]]:
     pos = 0
     for p, para in enumerate(re.split(r"\n\s*\n", text)):
         start = 0
-        for m in re.finditer(r"[.!?]+(?=\s|$)|\n", para):
+        quotes = quote_spans(para)
+        for m in re.finditer(r"[.!?]+[\"”»“]?(?=\s|$)|\n", para):
+            if any(a < m.start() < b and m.end() != b for a, b, _ in quotes):
+                continue  # "Run! Now!" is one quote
+            if m.group(0)[-1] in "\"”»“" and not re.match(r"\s*(?:[\"“«„]|[^\W\d_]*[A-ZÀ-Þ])", para[m.end():]):
+                continue  # '"Run!" says Mara': the sentence goes on after the quote
+            said_by = re.match(r"\s*[^\W\d_]+\s+([^\W\d_]+)", para[m.end():])
+            opening = next((a for a, b, _ in quotes if b == m.end()), m.start())
+            said_before = {w.lower() for w in re.findall(r"[^\W\d_]+", para[start:opening])[-3:]} & SPEECH
+            if m.group(0)[-1] in "\"”»“" and said_by and said_by.group(1).lower() in SPEECH and not said_before:
+                continue  # '"Run!" Mara says.' (but 'Tom asks: "Why?" She whispers …' is two sentences)
             before = re.search(r"([^\W\d_]+)$", para[start:m.start()])
             if m.group(0) == "." and before and before.group(1).lower() in ABBREV:
                 continue
@@ -421,7 +455,7 @@ def _is_name_token(tok: Tok, prev: Tok | None, lang: str, sentence_start: bool) 
     if tok.cat is not None and tok.low not in HONORIFICS and not (lang == "en" and _given_name(tok.low)) and (
             sentence_start or tok.low in LOWER_SEEN or not tok.cat.startswith(("p", "a", "o"))):
         return False
-    if sentence_start or (prev and prev.text in {'"', "“", "(", ":"}):
+    if sentence_start or (prev and prev.text in {'"', "“", "«", "„", "(", ":"}):
         return (tok.low not in lexicon.english_words() and tok.lem not in lexicon.english_words()) or \
             _given_name(tok.low)
     return True
@@ -449,6 +483,7 @@ class Reader:
         self.members_now: list[int] = []
         self.cast: list[Member] = []
         self.last: list[int] = []
+        self.quotes_here: list[tuple[int, int, str]] = []  # the sentence's quoted speech (offsets in the prompt)
 
     # -- cast ------------------------------------------------------------------------------------------------
     def _find_name(self, name: str) -> int | None:
@@ -1024,6 +1059,7 @@ class Reader:
                             self.cast[k].kind = cat[2:]
                         elif cat.startswith("p:"):
                             self.cast[k].age = cat[2:]
+            self.quotes_here = [(_off + a, _off + b, words) for a, b, words in quote_spans(sent)]
             for clause in self._clauses(sent, toks):
                 ev = self._event(clause, si, para)
                 if ev.place and ev.place != place and (place is None or ev.place_prep):
@@ -1073,7 +1109,7 @@ class Reader:
             if a.text == "," and b.text.islower() and b.low != b.lem and b.low.endswith("s") and \
                     c.low in DETS | PLACE_PREPS | {"for", "to", "with", "on", "up", "down"}:
                 cuts.append(a.start)
-        cuts.sort()
+        cuts = sorted(c for c in cuts if not any(a < c < b for a, b, _ in self.quotes_here))
         groups: list[list[Tok]] = [[]]
         ci = 0
         for t in toks:
@@ -1106,6 +1142,8 @@ class Reader:
         subject_done = False
         poss_owners: list[int] = []
         self.members_now = members
+        quotes = [q for q in self.quotes_here if toks and q[0] < toks[-1].end and q[1] > toks[0].start]
+        self.skip = {i for i, t in enumerate(toks) if any(a < t.start < b - 1 for a, b, _ in quotes)}
         for i, t in enumerate(toks):
             if i in self.skip or not t.text[0].isalpha():
                 continue
@@ -1218,6 +1256,13 @@ class Reader:
             members = list(dict.fromkeys(poss_owners))  # "her hands shake": the owner is the one in the shot
         if not members and self.last and toks and toks[0].text[:1].islower():
             members = [self.last[0]]  # ", trains for the marathon": the same subject goes on
+        said = []
+        for a, b, words in quotes:
+            who = self._speaker(toks, a, b, members)
+            if who is not None:
+                said.append((who, words))
+                if who not in members:
+                    members.append(who)
         if members:
             self.last = members[:]
             for idx in members:
@@ -1226,11 +1271,12 @@ class Reader:
         lemset = set(lems)
         low_words = {t.low for t in toks}
         text = " ".join(t.text for t in toks)
-        text = re.sub(r"\s+([,.;:!?)”])", r"\1", text)
-        text = re.sub(r"([(“])\s+", r"\1", text).strip(" ,;:—–")
+        text = re.sub(r"\s+([,.;:!?)”»])", r"\1", text)
+        text = re.sub(r"([(“«„])\s+", r"\1", text).strip(" ,;:—–")
+        text = re.sub(r'"\s*([^"]*?)\s*"', r'"\1"', text)  # '" Run! "' -> '"Run!"'
         ev = Event(text=text, members=members, place=place, place_words=place_words, new_place=False,
                    place_prep=place_prep, building=building,
-                   paragraph=para, lemmas=lems, crowd=self.crowd_here, objects=objects)
+                   paragraph=para, lemmas=lems, crowd=self.crowd_here, objects=objects, said=said)
         ev.time_of_day = next((TIME_WORDS[w] for w in low_words if w in TIME_WORDS), None)
         ev.weather = next((WEATHER_WORDS[w] for w in lems if w in WEATHER_WORDS), None)
         for i, t in enumerate(toks):
@@ -1246,6 +1292,42 @@ class Reader:
         ev.passing = bool(PASSING.search(text))
         ev.goes_on = bool(CONTINUE.search(text))
         return ev
+
+    def _who(self, t: Tok, members: list[int]) -> int | None:
+        """The cast member a word names: a name, a role ("the girl"), or a he/she pronoun of this event or before."""
+        full = self.names_here.get(t.text)
+        if full:
+            return self._find_name(full)
+        gender = "f" if t.low in FEMALE_PRON else "m" if t.low in MALE_PRON else ""
+        if gender and t.low not in POSSESSIVE_PRON | OBJECT_PRON | PLURAL_PRONOUNS:
+            here = [k for k in members if self.cast[k].gender == gender]
+            return here[0] if here else self._resolve(gender, set())
+        if (t.cat or "").startswith(("p", "a")):
+            roles = [k for k in [*members, *reversed(self.recent)]
+                     if (self.cast[k].role or self.cast[k].name).lower().split()[-1:] in ([t.low], [t.lem])]
+            return roles[0] if roles else None
+        return None
+
+    def _speaker(self, toks: list[Tok], start: int, end: int, members: list[int]) -> int | None:
+        """Who says the quote at [start, end): '"Run!" says Mara', '"Run!" Mara says', 'Mara says, "Run!"',
+        'Mara asks Tom: "…"', 'she whispers "…"' (a pronoun resolved as the story goes)."""
+        after = [t for t in toks if t.start >= end and t.text[0].isalpha()][:4]
+        before = [t for t in toks if t.end <= start and t.text[0].isalpha()][-5:]
+        nouns = [t for t in after if t.low not in DETS]
+        if len(nouns) >= 2 and (nouns[0].low in SPEECH or nouns[0].lem in SPEECH):  # "says Mara", "said the girl"
+            who = self._who(nouns[1], members)
+            if who is not None:
+                return who
+        for k, t in enumerate(nouns[:3]):  # "Mara says", "the old man whispers"
+            if k + 1 < len(nouns) and (nouns[k + 1].low in SPEECH or nouns[k + 1].lem in SPEECH):
+                return self._who(t, members)
+        for k in range(len(before) - 1, 0, -1):  # "Mara says,", "she whispers", "Mara asks Tom:"
+            if before[k].low in SPEECH or before[k].lem in SPEECH:
+                j = k - 1
+                while j > 0 and before[j].low.endswith("ly"):
+                    j -= 1  # "Mara softly says"
+                return self._who(before[j], members)
+        return None
 
 
 def read_story(text: str) -> Story:

@@ -3,7 +3,10 @@
 Voice-over method: in the prompt's language the lines are the story's own clauses, shortened by clauses to fit the
 shot (about 2.6 words a second). For other requested languages no offline translation model is available, so lines
 come from sentence frames per language (``data/frames.json``) filled with the story's names and places; a shot whose
-line would repeat in any language stays silent.
+line would repeat in any language stays silent. Words the story quotes and gives to a cast member ('"Run!" says
+Mara') are that character's line in the prompt's language (``VoiceLine.speaker`` is its slug; the narrator speaks
+the rest). Each character gets a voice of its own in the bible (``Character.voice``), chosen from its kind, age and
+gender.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import re
 
+from reelgraph.backends.audio.offline_speech import character_voice
 from reelgraph.schema import Character, MusicBrief, ReelRequest, Script, Shot, VoiceLine
+from reelgraph.schema.base import MAX_TEXT
 from reelgraph.schema.places import FALLBACK_PLACE, PLACES
 from reelgraph.story import lexicon
 from reelgraph.story.lines import meaningful, terse
@@ -131,6 +136,8 @@ class Writer:
         self.story = story
         self.req = request
         self.lang = story.lang
+        self.voices_taken: list[str] = []
+        self.slugs: dict[int, str] = {}
 
     # -- cast ---------------------------------------------------------------------------------------------
     def characters(self) -> tuple[list[Character], dict[int, str]]:
@@ -154,14 +161,17 @@ class Writer:
                 name = f"{name} {names_seen[name]}"
             chars.append(self._character(m, name[:40], used_slugs, used_main))
             slugs[i] = chars[-1].slug
+            self.voices_taken.append(chars[-1].voice)
         if not chars:
             role = "traveller"
             chars.append(Character(name="The traveller", slug="traveller", role=role,
                                    look="a lone traveller, as the story leaves them unnamed", kind="person",
+                                   voice=character_voice("person", "adult"),
                                    palette=["#2e6fd0", "#3b3b3b", "#3b2a1a"]))
         return chars, slugs
 
     def _character(self, m: Member, name: str, used: set[str], used_main: set[str]) -> Character:
+        """One Character from a cast member: slug, look, palette and a voice no other character has."""
         seed = self.req.seed
         if m.kind != "person":
             base = list(ANIMAL_COLOURS.get(m.kind, ANIMAL_COLOURS["creature"]))
@@ -200,7 +210,8 @@ class Writer:
         return Character(name=name, slug=_slug(name, used), look=look[:600], wardrobe="; ".join(m.wardrobe)[:600],
                          kind=m.kind, age=m.age if m.age in {"child", "teen", "adult", "elder"} else "adult",
                          build=m.build, role=(m.role or ("person" if m.kind == "person" else m.kind))[:60],
-                         features=[f[:30] for f in m.features[:8]], palette=base[:4], voice="narrator")
+                         features=[f[:30] for f in m.features[:8]], palette=base[:4],
+                         voice=character_voice(m.kind, m.age, m.gender, self.voices_taken))
 
     # -- shots --------------------------------------------------------------------------------------------
     def plan(self, slugs: dict[int, str], fallback: str) -> list[dict]:
@@ -253,6 +264,7 @@ class Writer:
 
     def shots(self, chars: list[Character], slugs: dict[int, str]) -> list[Shot]:
         """The Script's shots: beat, action, framing, camera, transition and voice lines for each planned item."""
+        self.slugs = slugs
         items = self.plan(slugs, FALLBACK_PLACE)
         secs = self.req.shot_seconds
         limit = max(2, int(2.6 * secs))
@@ -373,7 +385,13 @@ class Writer:
                place: str, limit: int, used: dict[str, set[str]], rest_after: dict[int, str],
                frame_i: int) -> list[VoiceLine]:
         story_line = None
-        if e is not None:
+        speaker = "narrator"
+        slugs = self.slugs
+        said = [(slugs[k], words) for k, words in (e.said if e is not None and kind == "event" else [])
+                if k in slugs and slugs[k] in members]
+        if said:  # the character says the story's quoted words, in the story's language
+            speaker, story_line = said[0][0], " ".join(w for s, w in said if s == said[0][0])[:MAX_TEXT]
+        elif e is not None:
             if kind == "event":
                 story_line, rest = _cut(e.text, limit, self.lang)
                 if not story_line.rstrip(".").strip():
@@ -392,6 +410,10 @@ class Writer:
         for lang in self.req.languages:
             if lang == self.lang:
                 text = story_line
+                if text.lower() in used[lang]:
+                    return []
+                out.append(VoiceLine(language=lang, text=text, speaker=speaker))
+                continue
             else:
                 who = AND.get(lang, " & ").join(names[s] for s in members[:3])
                 text = self._frame(lang, kind, who, place, used[lang], frame_i)

@@ -18,8 +18,10 @@ HUGE = "x" * 1_000_000
 
 
 def _bounded_pattern(schema: dict[str, Any]) -> bool:
-    """An anchored pattern with no open repetition (`*`, `+`, `{n,}`) bounds a string's length by itself (structured
-    output grammars such as xgrammar refuse a pattern together with maxLength, so such fields carry the pattern only)."""
+    """An anchored pattern with no open repetition (`*`, `+`, `{n,}`) bounds a string's length by itself.
+
+    Structured-output grammars such as xgrammar refuse a pattern together with maxLength: such fields carry the pattern.
+    """
     p = schema.get("pattern", "")
     return p.startswith("^") and p.endswith("$") and not re.search(r"(?<!\\)[*+]|\{\d+,\}", p)
 

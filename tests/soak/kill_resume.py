@@ -2,8 +2,10 @@
 
     python tests/soak/kill_resume.py --kills 30 [--seed 1] [--report docs/reliability.md]
 
-Runs a small animatic reel once without interruption (the reference), then again while SIGKILLing it at random moments
-(mid-render, mid-ffmpeg, mid-checkpoint write) and resuming after each kill, until it finishes. Checks: the final
+Runs a small animatic reel once without interruption (the reference), then again while interrupting it at random
+moments (mid-render, mid-ffmpeg, mid-checkpoint write) with one of: SIGKILL to the whole process group, SIGINT to the
+group (Ctrl-C), or SIGKILL to the running ffmpeg only (as the OOM killer would), and resuming after each, until it
+finishes. Checks: the final
 reels are identical to the reference (decoded video and audio hashes), no shot committed before a kill is rendered
 again, no partial file is left in place of an artifact (every artifact in the final state has its recorded hash).
 """
@@ -11,6 +13,7 @@ again, no partial file is left in place of an artifact (every artifact in the fi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -83,10 +86,61 @@ def _check_artifacts(out: Path) -> list[str]:
     return bad + leftovers
 
 
+KINDS = ("SIGKILL to the group", "SIGINT to the group", "SIGKILL to ffmpeg only")
+
+
+def _ffmpeg_children(pid: int) -> list[int]:
+    """PIDs of the ffmpeg processes under `pid` (descendants named ffmpeg*)."""
+    import psutil
+
+    try:
+        kids = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    out = []
+    for k in kids:
+        try:
+            if k.name().startswith("ffmpeg"):
+                out.append(k.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
+def _interrupt(proc: subprocess.Popen, kind: str) -> bool:
+    """Deliver one fault of `kind`; False when there was nothing to hit (no ffmpeg running at that moment)."""
+    if kind == "SIGINT to the group":
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=120)  # Ctrl-C must end the run, not hang it
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise SystemExit("SIGINT did not stop the run within 120 s") from None
+        return True
+    if kind == "SIGKILL to ffmpeg only":
+        pids = _ffmpeg_children(proc.pid)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if not pids:
+            return False
+        try:
+            proc.wait(timeout=300)  # the run stops with one error (or finishes: a retried step may succeed)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise SystemExit("a run whose ffmpeg was killed neither finished nor stopped within 300 s") from None
+        return True
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return True
+
+
 def _kill_when_busy(proc: subprocess.Popen, out: Path, rng: random.Random, at_event: int,
-                    timeout: float = 300) -> str | None:
+                    timeout: float = 300, kind: str = KINDS[0]) -> str | None:
     """Wait until the run's log has `at_event` events (at least one new), then a random fraction of a second, then
-    SIGKILL it. Returns the stage it was in, or None when it finished first."""
+    deliver one fault of `kind` (see KINDS). Returns the stage it was in, or None when it finished first."""
     want = max(at_event, len(_events(out)) + 1)
     deadline = time.time() + timeout
     while len(_events(out)) < want:
@@ -99,9 +153,17 @@ def _kill_when_busy(proc: subprocess.Popen, out: Path, rng: random.Random, at_ev
     if proc.poll() is not None:
         return None
     stage = (_events(out) or [{"stage": "start"}])[-1]["stage"]
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    return stage
+    if kind == KINDS[2]:  # wait (briefly) for an ffmpeg to be running, else fall back to killing the group
+        for _ in range(100):
+            if _ffmpeg_children(proc.pid) or proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        if proc.poll() is not None:
+            return None
+        if not _ffmpeg_children(proc.pid):
+            kind = KINDS[0]
+    _interrupt(proc, kind)
+    return f"{stage} ({kind})"
 
 
 def _round(out: Path, rng: random.Random, result: SoakResult, kills: int, events: int) -> None:
@@ -113,7 +175,7 @@ def _round(out: Path, rng: random.Random, result: SoakResult, kills: int, events
     moments = sorted(rng.sample(range(1, events), budget)) if budget > 0 else []
     while True:
         proc = _start(args)
-        stage = _kill_when_busy(proc, out, rng, moments.pop(0)) if moments else None
+        stage = _kill_when_busy(proc, out, rng, moments.pop(0), kind=rng.choice(KINDS)) if moments else None
         if stage is not None:
             result.kills += 1
             result.kill_stages[stage] = result.kill_stages.get(stage, 0) + 1

