@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from reelgraph.errors import UsageError
 
@@ -56,6 +57,19 @@ def _print(doc: dict[str, Any], folder: Path) -> None:
     console.print(f"report: {folder / 'report.html'}\nmetrics: {folder / 'metrics.json'}")
 
 
+def require_extras(profile: str, replay: bool) -> None:
+    """The eval's own packages (plots, loudness) and the profile's are installed: else one line naming the extra,
+    before anything is written."""
+    from reelgraph.config import load_profile
+    from reelgraph.extras import require, require_for
+
+    require("reelgraph eval", ("matplotlib", "pyloudnorm"))
+    prof = load_profile(profile)
+    if replay:  # the recorded conversations stand in for the Director: no server, no client for one
+        prof = prof.model_copy(update={"director": prof.director.model_copy(update={"kind": "replay"})})
+    require_for(prof)
+
+
 def eval_command(
     cases: Annotated[str | None, typer.Option(help="ids, globs or tag:NAME, comma-separated (default: all)")] = None,
     prompts: Annotated[list[Path] | None, typer.Option(help="prompt set .jsonl file or folder (repeatable)")] = None,
@@ -83,12 +97,13 @@ def eval_command(
             return
         if record and replay:
             raise UsageError("--record and --replay exclude each other")
+        require_extras(profile, replay)
         opts = EvalOptions(prompts=prompts or None, cases=cases, profile=profile, jobs=jobs, out=out, seed=seed,
                            overrides=parse_sets(set_ or []), record=record, replay=replay, recordings=recordings,
                            baseline=baseline, write_baseline=write_baseline, timeout=timeout)
         doc, folder, code = run_eval(opts)
     except UsageError as e:
-        console.print(f"[bold red]error:[/] {e}")
+        console.print(Text.assemble(("error:", "bold red"), f" {e}"), soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         console.print("interrupted: the workers were stopped")

@@ -260,9 +260,10 @@ def _resume(out: Path, run: dict[str, Any], on_event: EventSink | None, checkpoi
     return execute(out, run, None, on_event, checkpoint=checkpoint), True
 
 
-def stage_times(out: Path) -> dict[str, float]:
-    """Seconds per stage from the run's event log (the time after each event is charged to its stage)."""
-    events = read_events(out / EVENTS_FILE)
+def stage_times(out: Path, since: float = 0.0) -> dict[str, float]:
+    """Seconds per stage from the run's event log (the time after each event is charged to its stage); `since`: only
+    the events from that time on (one resume or redo, not the runs before it)."""
+    events = [e for e in read_events(out / EVENTS_FILE) if e["t"] >= since]
     times: dict[str, float] = {}
     for ev, nxt in zip(events, events[1:], strict=False):
         if ev.get("waiting") or (nxt["stage"] == "redo" and nxt.get("status") == "fork"):

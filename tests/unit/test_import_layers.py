@@ -26,7 +26,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("reelgraph.backends", "reelgraph.serving"),
     ("reelgraph.media", "reelgraph.run"),
     ("reelgraph.state",),
-    ("reelgraph.schema", "reelgraph.config", "reelgraph.errors", "reelgraph.languages", "reelgraph.progress"),
+    ("reelgraph.schema", "reelgraph.config", "reelgraph.errors", "reelgraph.languages", "reelgraph.progress",
+     "reelgraph.extras"),
 ]
 NO_LANGCHAIN = ("reelgraph.backends", "reelgraph.executors", "reelgraph.media", "reelgraph.schema")
 
