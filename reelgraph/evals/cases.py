@@ -2,6 +2,10 @@
 
 Cases live one per line in `reelgraph/evals/prompts/*.jsonl`. A case gives its request fields verbatim, except that a
 very long prompt may be generated from a seed phrase (`prompt_from`) instead of being stored in full.
+
+Every file of cases (the stored sets and those given with `--prompts`) is read bounded and validated whole before any
+case runs: a case's request must be one the studio takes, unless the case expects it refused (then it must be refused
+with the expected text). A bad line is one `UsageError` naming the file, the line and the field.
 """
 
 from __future__ import annotations
@@ -11,14 +15,20 @@ import json
 from pathlib import Path
 from typing import Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from reelgraph.errors import UsageError
-from reelgraph.languages import check_language
+from reelgraph.errors import UsageError, first_error
+from reelgraph.languages import UnknownLanguage, check_language
+from reelgraph.run.reading import read_bytes
+from reelgraph.schema import ReelRequest
 from reelgraph.schema.places import PLACES
 from reelgraph.schema.script import CharacterKind
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
+MAX_PROMPT_SET_BYTES = 16 << 20
+"""Bytes a file of cases may hold."""
+MAX_CASE_LINE_BYTES = 1 << 20
+"""Bytes one case (one line) may hold: a longer prompt is generated from `prompt_from`."""
 
 
 class PromptFrom(BaseModel):
@@ -139,16 +149,19 @@ class Case(BaseModel):
     def _prompt(self) -> Case:
         if self.prompt_from is not None:
             self.request = {**self.request, "prompt": self.prompt_from.build()}
-        if "prompt" not in self.request:
-            raise ValueError(f"case {self.id}: request has no prompt (and no prompt_from)")
         return self
 
     @property
     def prompt_language(self) -> str:
-        """The language the prompt is written in: the fidelity block's, else the request's first."""
+        """The language the prompt is written in: the fidelity block's, else the request's first (English for a
+        request that is to be refused and names none the studio knows)."""
         if self.fidelity is not None and self.fidelity.language:
             return self.fidelity.language
-        return check_language((self.request.get("languages") or ["en"])[0])
+        languages = self.request.get("languages")
+        try:
+            return check_language(languages[0] if isinstance(languages, list) and languages else "en")
+        except UnknownLanguage:
+            return "en"
 
     def request_fields(self, overrides: dict[str, Any] | None = None, seed: int | None = None) -> dict[str, Any]:
         """The request as sent: the stored fields, then the run's overrides and seed."""
@@ -163,8 +176,67 @@ def default_prompt_files() -> list[Path]:
     return sorted(PROMPTS_DIR.glob("*.jsonl"))
 
 
+def request_problem(request: dict[str, Any], refused: str | None) -> str | None:
+    """What is wrong with a case's request (`request.<field>: <why>`), or None.
+
+    A request must be one the studio takes; a case that expects a refusal may hold a bad request, but then the
+    studio's error must hold the expected text (else the case could never pass).
+    """
+    if not isinstance(request.get("prompt"), str):
+        return "request.prompt: " + ("missing (give it, or prompt_from)" if "prompt" not in request else "not text")
+    try:
+        ReelRequest.model_validate(request)
+    except ValidationError as e:
+        if refused is None:
+            return first_error(e, root="request")
+        if refused.lower() not in first_error(e).lower():
+            return f"{first_error(e, root='request')} (the case expects a refusal naming {refused!r})"
+    return None
+
+
+def _parse_line(raw: bytes, where: str) -> Any:
+    """One line's JSON; not UTF-8, not JSON, nested too deep is one error naming `where`."""
+    if len(raw) > MAX_CASE_LINE_BYTES:
+        raise UsageError(f"{where}: {len(raw)} bytes, more than the {MAX_CASE_LINE_BYTES} bytes allowed for a case")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{where}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{where}: not JSON ({e.msg} at column {e.colno})") from None
+    except RecursionError:
+        raise UsageError(f"{where}: nests its JSON too deep") from None
+
+
+def read_case_file(path: Path) -> list[Case]:
+    """The cases of one .jsonl file, read bounded (a plain file, at most MAX_PROMPT_SET_BYTES) and validated whole.
+
+    Blank lines and lines starting with `//` are skipped.
+    """
+    data = read_bytes(path, what="prompt set", limit=MAX_PROMPT_SET_BYTES)
+    cases: list[Case] = []
+    for n, raw in enumerate(data.split(b"\n"), start=1):
+        line = raw.rstrip(b"\r")
+        if not line.strip() or line.lstrip().startswith(b"//"):
+            continue
+        where = f"prompt set {str(path)!r} line {n}"
+        fields = _parse_line(line, where)
+        if not isinstance(fields, dict):
+            raise UsageError(f"{where}: not a JSON object")
+        try:
+            case = Case.model_validate({**fields, "source": f"{path.name}:{n}"})
+        except ValidationError as e:
+            raise UsageError(f"{where}: {first_error(e)}") from None
+        problem = request_problem(case.request, case.expect.refused)
+        if problem:
+            raise UsageError(f"{where}: {problem}")
+        cases.append(case)
+    return cases
+
+
 def load_cases(sources: list[Path] | None = None) -> list[Case]:
-    """Cases from .jsonl files or folders of them (default: the packaged prompt set); ids must be unique."""
+    """Cases from .jsonl files or folders of them (default: the packaged prompt set), every one validated before
+    any is returned; ids must be unique."""
     files: list[Path] = []
     for src in sources or default_prompt_files():
         if src.is_dir():
@@ -173,20 +245,12 @@ def load_cases(sources: list[Path] | None = None) -> list[Case]:
             files.append(src)
         else:
             raise UsageError(f"prompt set {str(src)!r} is not a file or folder")
-    cases: list[Case] = []
-    for path in files:
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip() or line.lstrip().startswith("//"):
-                continue
-            try:
-                cases.append(Case.model_validate({**json.loads(line), "source": f"{path.name}:{n}"}))
-            except (json.JSONDecodeError, ValueError) as e:
-                raise UsageError(f"{path}:{n}: {str(e).splitlines()[0]}") from None
-    seen: set[str] = set()
+    cases = [case for path in files for case in read_case_file(path)]
+    seen: dict[str, str] = {}
     for case in cases:
         if case.id in seen:
-            raise UsageError(f"case id {case.id!r} appears twice")
-        seen.add(case.id)
+            raise UsageError(f"case id {case.id!r} appears twice ({seen[case.id]}, {case.source})")
+        seen[case.id] = case.source
     return cases
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from reelgraph.errors import UsageError
 from reelgraph.evals import fidelity
-from reelgraph.evals.cases import Case, load_cases, select
+from reelgraph.evals.cases import Case, load_cases, request_problem, select
 from reelgraph.evals.checks import check_case, files_under, snapshot_absent
 from reelgraph.evals.worker import CONTACT, RESULT
 
@@ -192,6 +192,11 @@ def run_eval(opts: EvalOptions) -> tuple[dict[str, Any], Path, int]:
     from reelgraph.evals import gate
 
     cases = select(load_cases(opts.prompts), opts.cases)
+    if opts.overrides or opts.seed is not None:  # the stored requests are valid: so must they be as changed here
+        for case in cases:
+            problem = request_problem(case.request_fields(opts.overrides, opts.seed), case.expect.refused)
+            if problem:
+                raise UsageError(f"case {case.id} with --set/--seed: {problem}")
     baseline = gate.load_baseline(opts.baseline) if opts.baseline else None
     profile = _profile_ref(opts.profile)
     missing = [c.id for c in cases if opts.replay and not (opts.recordings / f"{c.id}.json").is_file()]
