@@ -55,6 +55,7 @@ class FitResult:
 
     @property
     def changed(self) -> bool:
+        """Whether the line was sped up or had silence trimmed."""
         return self.tempo != 1.0 or self.trimmed_silence_s > 0
 
 

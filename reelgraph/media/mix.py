@@ -194,6 +194,7 @@ def mux_languages(picture: Path, tracks: list[LanguageTrack], out: Path, *, time
 
 
 def srt_time(seconds: float) -> str:
+    """Seconds as an SRT timestamp (HH:MM:SS,mmm)."""
     ms = int(round(seconds * 1000))
     h, ms = divmod(ms, 3_600_000)
     m, ms = divmod(ms, 60_000)

@@ -21,6 +21,7 @@ _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 
 
 def sha256_file(path: Path) -> str:
+    """The file's SHA-256 (hex), read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -75,6 +76,7 @@ class RunFolder:
         return full.is_file() and sha256_file(full) == art.sha256
 
     def write_json(self, rel: str, data: Any) -> Path:
+        """Write `data` as indented JSON at `rel` in the run folder (atomically); returns its path."""
         with self.writing(rel) as tmp:
             tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         return self.path(rel)

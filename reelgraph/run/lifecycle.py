@@ -39,6 +39,7 @@ EventSink = Callable[[str, Any], None]
 
 
 def parse_request(**fields: Any) -> ReelRequest:
+    """A validated request from CLI fields; a usage error naming the first bad field."""
     try:
         return ReelRequest.model_validate(fields)
     except ValidationError as e:
@@ -87,6 +88,7 @@ def checkpointer(out: Path, run: dict[str, Any] | None = None, url: str | None =
 
 
 def run_config(out: Path, run: dict[str, Any]) -> dict[str, Any]:
+    """The graph config of a run folder's run (its thread, folder and profile)."""
     return {"configurable": {"thread_id": run["run_id"], "out_dir": str(out), "profile": run["profile"]},
             "recursion_limit": 10_000}
 

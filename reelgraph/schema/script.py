@@ -160,7 +160,9 @@ class Script(Model):
 
     @property
     def duration(self) -> float:
+        """The film's length in seconds (its shots' durations)."""
         return sum(s.duration for s in self.shots)
 
     def character(self, slug: str) -> Character:
+        """The cast member with this slug."""
         return next(c for c in self.characters if c.slug == slug)

@@ -79,4 +79,5 @@ class ShotResult(Model):
 
     @property
     def best(self) -> Take:
+        """The kept take."""
         return next(t for t in self.takes if t.attempt == self.kept)
