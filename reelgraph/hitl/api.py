@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import CheckpointMetadata
 from langgraph.types import Command
 
@@ -54,7 +53,7 @@ def history(out: Path, *, checkpoint: str | None = None) -> list[dict[str, Any]]
     from reelgraph.graph import build_graph
 
     run = read_run(out)
-    config = cast(RunnableConfig, run_config(out, run))  # a plain dict there: {"configurable": {...}}
+    config = run_config(out, run)
     with checkpointer(out, run, checkpoint) as saver:
         snaps = list(build_graph(checkpointer=saver).get_state_history(config))
     entries: list[dict[str, Any]] = []

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Overwrite
 from pydantic import Field
 
@@ -96,7 +97,7 @@ def drop_if_unchanged(folder: RunFolder, archived: tuple[int, list[str]], final_
     return True
 
 
-def base_checkpoint(graph: Any, config: dict[str, Any], shot: int) -> Any:
+def base_checkpoint(graph: Any, config: RunnableConfig, shot: int) -> Any:
     """The newest checkpoint in the run's history where `shot` is about to start (no take of it yet); for a run made
     in parallel chains, the checkpoint where the chains were sent out (the redo then renders its chain in order)."""
     fan_out = None
@@ -117,7 +118,7 @@ def fork_metadata(plan: dict[str, Any]) -> dict[str, str | int]:
             "redo_from": plan["from_checkpoint"]}
 
 
-def fork(graph: Any, config: dict[str, Any], shot: int, note: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def fork(graph: Any, config: RunnableConfig, shot: int, note: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fork a finished run at the checkpoint before `shot`; returns the fork's config and what the redo does."""
     head = graph.get_state(config)
     if not head.values:

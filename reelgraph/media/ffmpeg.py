@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import ffmpeg
 import numpy as np
@@ -25,6 +25,16 @@ TIMEOUT_S = 600
 BITEXACT = {"fflags": "+bitexact", "map_metadata": -1}
 PIPE_CHUNK = 1 << 16
 _LIMIT: ContextVar[float] = ContextVar("ffmpeg_time_limit", default=TIMEOUT_S)
+
+
+class VideoInfo(TypedDict):
+    """What `probe_video` reads off a video."""
+
+    width: int
+    height: int
+    fps: float
+    frames: int
+    duration: float
 
 
 def time_limit() -> float:
@@ -51,7 +61,8 @@ def ffmpeg_exe() -> str:
     try:
         import imageio_ffmpeg
 
-        return imageio_ffmpeg.get_ffmpeg_exe()
+        bundled: str = imageio_ffmpeg.get_ffmpeg_exe()
+        return bundled
     except (ImportError, RuntimeError):
         found = shutil.which("ffmpeg")
         if not found:
@@ -133,18 +144,20 @@ def encode_frames(frames: Iterable[np.ndarray], out: Path, *, fps: int, width: i
             proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=errors)
         except OSError as e:
             raise _cannot_start(e) from None
+        stdin = proc.stdin
+        assert stdin is not None  # stdin=PIPE
         count = 0
         try:
-            fd = proc.stdin.fileno()
+            fd = stdin.fileno()
             os.set_blocking(fd, False)
             try:
                 for frame in frames:
                     if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
                         raise BackendError(
                             f"frame {count} is {frame.shape} {frame.dtype}, expected ({height}, {width}, 3) uint8")
-                    _feed(fd, memoryview(np.ascontiguousarray(frame)).cast("B"), limit)
+                    _feed(fd, np.ascontiguousarray(frame).data.cast("B"), limit)
                     count += 1
-                proc.stdin.close()
+                stdin.close()
             except BrokenPipeError:  # ffmpeg died while frames went in: its exit status says why
                 pass
             proc.wait(timeout=limit)
@@ -163,7 +176,7 @@ def encode_frames(frames: Iterable[np.ndarray], out: Path, *, fps: int, width: i
             raise
         finally:
             with contextlib.suppress(OSError):
-                proc.stdin.close()
+                stdin.close()
         errors.seek(0)
         err = errors.read(1 << 16)
     if proc.returncode != 0:
@@ -193,10 +206,11 @@ def decode_frames(path: Path, *, width: int | None = None, height: int | None = 
 
 def decode_last_frame(path: Path) -> np.ndarray:
     """The last frame of a video at its own size."""
-    return decode_frames(path, from_end=0.5)[-1]
+    last: np.ndarray = decode_frames(path, from_end=0.5)[-1]
+    return last
 
 
-def probe_video(path: Path) -> dict[str, Any]:
+def probe_video(path: Path) -> VideoInfo:
     """Width, height, fps, frame count and duration of a video, read with ffmpeg itself (no ffprobe needed)."""
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-f", "null", "-"]
     proc = run_args(args, what=f"probing {path.name}")

@@ -65,7 +65,9 @@ def duration(path: Path) -> float:
         info = sf.info(str(path))
     except (RuntimeError, sf.LibsndfileError) as e:
         raise BackendError(f"cannot read audio {Path(path).name}: {e}") from None
-    return info.frames / info.samplerate
+    frames: int = info.frames
+    rate: int = info.samplerate
+    return frames / rate
 
 
 def fit_line(wav_path: Path, max_seconds: float, out_path: Path, *, max_tempo: float = MAX_TEMPO,

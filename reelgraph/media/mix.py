@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ffmpeg
 import numpy as np
@@ -68,7 +69,7 @@ def place_lines(lines: list[tuple[float, Path]], seconds: float, out: Path) -> N
     sf.write(str(out), np.clip(track, -1, 1), rate, subtype="PCM_16", format="WAV")
 
 
-def _mixed_audio(music: Path, voice: Path):
+def _mixed_audio(music: Path, voice: Path) -> Any:
     """Music ducked under the voice (sidechain compression), then voice on top."""
     music_in = ffmpeg.input(str(music)).audio.filter("volume", 0.6)
     voice_in = ffmpeg.input(str(voice)).audio.filter("aresample", AUDIO_RATE)
@@ -96,8 +97,9 @@ def measure_loudness(audio: Path, *, timeout: float) -> dict[str, float]:
                            format="null")
     text = run(stream, timeout=timeout, what="measuring loudness", loglevel="info").decode("utf-8", "replace")
     summary = text[text.rfind("Summary:"):]
-    found = {key: re.search(rf"{key}:\s+(-?[\d.]+|-inf)", summary) for key in ("I", "LRA", "Peak")}
-    if not all(found.values()):
+    keys = ("I", "LRA", "Peak")
+    found = {key: m for key in keys if (m := re.search(rf"{key}:\s+(-?[\d.]+|-inf)", summary))}
+    if len(found) != len(keys):
         raise BackendError(f"measuring loudness of {audio.name}: ffmpeg printed no ebur128 summary")
     value = {k: float(m.group(1)) for k, m in found.items()}
     return {"lufs": value["I"], "lra": value["LRA"], "true_peak": value["Peak"]}

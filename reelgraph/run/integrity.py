@@ -62,7 +62,7 @@ def sweep_partials(folder: RunFolder) -> list[str]:
     Only the studio's own scratch names, in the folders it makes, are touched: whatever else a folder given as
     `--out` holds is the user's. Returns the paths removed.
     """
-    removed = []
+    removed: list[str] = []
     if not folder.root.is_dir():
         return removed
     for where in owned_folders(folder.root):

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from pydantic import ValidationError
 
 from reelgraph.config import load_profile
@@ -87,7 +88,7 @@ def checkpointer(out: Path, run: dict[str, Any] | None = None, url: str | None =
     return sqlite_checkpointer(out / RunFolder.CHECKPOINTS)
 
 
-def run_config(out: Path, run: dict[str, Any]) -> dict[str, Any]:
+def run_config(out: Path, run: dict[str, Any]) -> RunnableConfig:
     """The graph config of a run folder's run (its thread, folder and profile)."""
     return {"configurable": {"thread_id": run["run_id"], "out_dir": str(out), "profile": run["profile"]},
             "recursion_limit": 10_000}
@@ -163,7 +164,8 @@ def execute(out: Path, run: dict[str, Any], graph_input: Any, on_event: EventSin
             ensure_cluster(executor)
         graph = build_graph(checkpointer=saver)
         config = run_config(out, run)
-        start = {**config, "configurable": {**config["configurable"], **(fork or {}).get("configurable", {})}}
+        start: RunnableConfig = {**config,
+                                 "configurable": {**config["configurable"], **(fork or {}).get("configurable", {})}}
         for mode, chunk in graph.stream(graph_input, start, stream_mode=["updates", "custom"], durability="sync"):
             if on_event:
                 on_event(mode, chunk)

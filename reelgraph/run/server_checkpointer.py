@@ -39,6 +39,6 @@ async def create_checkpointer() -> AsyncIterator[Any]:
     path = Path(os.environ.get(DB_ENV) or DEFAULT_DB)
     path.parent.mkdir(parents=True, exist_ok=True)
     async with aiosqlite.connect(str(path)) as conn:
-        saver = AsyncSqliteSaver(conn, serde=serializer())
-        await saver.setup()
-        yield saver
+        lite = AsyncSqliteSaver(conn, serde=serializer())
+        await lite.setup()
+        yield lite

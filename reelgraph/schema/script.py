@@ -26,6 +26,7 @@ Build = Literal["slight", "average", "broad", "tall", "short"]
 TimeOfDay = Literal["dawn", "day", "golden", "dusk", "night"]
 Weather = Literal["clear", "rain", "snow", "fog", "storm", "wind"]
 Season = Literal["spring", "summer", "autumn", "winter"]
+Mood = Literal["hopeful", "tense", "melancholic", "playful", "epic", "calm"]
 Feature = Annotated[str, Field(min_length=1, max_length=30)]
 Slug = Annotated[str, Field(pattern=SLUG)]  # the pattern bounds the length (xgrammar refuses both)
 LanguageCode = Annotated[str, Field(min_length=1, max_length=16)]
@@ -113,7 +114,7 @@ class Shot(Model):
 class MusicBrief(Model):
     """What the score should feel like."""
 
-    mood: Literal["hopeful", "tense", "melancholic", "playful", "epic", "calm"] = "hopeful"
+    mood: Mood = "hopeful"
     tempo_bpm: int = Field(default=96, ge=50, le=180)
     key: str = Field(default="C", pattern=r"^[A-G][#b]?m?$", description="e.g. C, F#m, Bb")
     instrumentation: list[Instrument] = Field(default_factory=lambda: ["pad", "bass", "drums"], max_length=6)

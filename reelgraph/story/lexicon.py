@@ -11,6 +11,9 @@ import gzip
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, NotRequired, TypedDict
+
+from reelgraph.schema.script import Mood
 
 DATA = Path(__file__).parent / "data"
 LANGS = ("en", "fr", "de", "es")
@@ -30,22 +33,50 @@ EN_OVERRIDES = {
 }
 
 
+class Extract(TypedDict):
+    """lexicon.json.gz, as build_lexicon.py writes it."""
+
+    nouns: dict[str, str]  # noun -> category code
+    words: list[str]
+    geo: list[str]
+    exc: dict[str, str]  # WordNet's exception forms -> lemma
+    cues: NotRequired[dict[str, str]]
+    buildings: NotRequired[list[str]]
+    only_nouns: NotRequired[list[str]]
+    given: NotRequired[list[str]]
+    forms: dict[str, dict[str, str]]  # language -> form -> lemma
+
+
+class HandMap(TypedDict):
+    """multilingual.json, the hand-written map."""
+
+    _doc: str
+    nouns: dict[str, dict[str, list[str]]]  # language -> category code -> words
+    colours: dict[str, str]
+    mood: dict[str, dict[Mood, list[str]]]  # language -> mood -> words
+    place_words: dict[str, dict[str, str]]  # language -> place key -> word
+    place_cues: NotRequired[dict[str, list[str]]]
+
+
 @lru_cache(maxsize=1)
-def extract() -> dict:
+def extract() -> Extract:
     """The committed WordNet/simplemma extract (see build_lexicon.py)."""
-    return json.loads(gzip.decompress((DATA / "lexicon.json.gz").read_bytes()))
+    data: Extract = json.loads(gzip.decompress((DATA / "lexicon.json.gz").read_bytes()))
+    return data
 
 
 @lru_cache(maxsize=1)
-def hand() -> dict:
+def hand() -> HandMap:
     """The hand-written multilingual map (foreign nouns, colours, moods, place words)."""
-    return json.loads((DATA / "multilingual.json").read_text(encoding="utf-8"))
+    data: HandMap = json.loads((DATA / "multilingual.json").read_text(encoding="utf-8"))
+    return data
 
 
 @lru_cache(maxsize=1)
-def frames() -> dict:
-    """Voice-over sentence frames per language."""
-    return json.loads((DATA / "frames.json").read_text(encoding="utf-8"))
+def frames() -> dict[str, Any]:
+    """Voice-over sentence frames per language (language -> frame kind -> templates; "_doc" holds a note)."""
+    data: dict[str, Any] = json.loads((DATA / "frames.json").read_text(encoding="utf-8"))
+    return data
 
 
 GENERIC_CUES = {"home", "field", "city_street"}  # places too many definitions name to say anything

@@ -10,6 +10,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
+from reelgraph.schema.script import Build, Season, TimeOfDay, Weather
 from reelgraph.story import lexicon
 
 TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+|[.!?;:,—–\"“”«»„()]")
@@ -162,28 +163,30 @@ AGE_WORDS = {"old": "elder", "elderly": "elder", "aged": "elder", "ancient": "el
              "vieille": "elder",
              "alte": "elder", "alter": "elder", "alten": "elder", "viejo": "elder", "vieja": "elder",
              "anciano": "elder"}
-BUILD_WORDS = {"tall": "tall", "lanky": "tall", "short": "short", "tiny": "short", "small": "short", "broad": "broad",
-               "burly": "broad", "stocky": "broad", "muscular": "broad", "big": "broad", "huge": "broad",
-               "hulking": "broad", "slight": "slight", "thin": "slight", "skinny": "slight", "slender": "slight",
-               "wiry": "slight", "petite": "slight", "grand": "tall", "grande": "tall", "petit": "short"}
-TIME_WORDS = {"dawn": "dawn", "sunrise": "dawn", "daybreak": "dawn", "aube": "dawn", "amanecer": "dawn",
-              "morning": "day", "noon": "day", "midday": "day", "afternoon": "day", "matin": "day", "morgen": "day",
-              "mañana": "day", "sunset": "golden", "sundown": "golden", "dusk": "dusk", "evening": "dusk",
-              "twilight": "dusk", "soir": "dusk", "abend": "dusk", "crépuscule": "dusk", "atardecer": "golden",
-              "tarde": "dusk", "night": "night", "midnight": "night", "nighttime": "night", "nuit": "night",
-              "nacht": "night", "noche": "night", "tonight": "night"}
-WEATHER_WORDS = {"rain": "rain", "rainy": "rain", "drizzle": "rain", "downpour": "rain", "pluie": "rain",
-                 "pleuvoir": "rain", "regen": "rain", "lluvia": "rain", "llover": "rain", "snow": "snow",
-                 "snowy": "snow", "snowfall": "snow", "blizzard": "snow", "neige": "snow", "schnee": "snow",
-                 "nieve": "snow", "fog": "fog", "foggy": "fog", "mist": "fog", "misty": "fog", "brouillard": "fog",
-                 "nebel": "fog", "niebla": "fog", "storm": "storm", "stormy": "storm", "thunder": "storm",
-                 "thunderstorm": "storm", "lightning": "storm", "tempest": "storm", "orage": "storm",
-                 "tempête": "storm", "sturm": "storm", "gewitter": "storm", "tormenta": "storm", "wind": "wind",
-                 "windy": "wind", "gale": "wind", "vent": "wind", "viento": "wind", "sunny": "clear"}
-SEASON_WORDS = {"spring": "spring", "springtime": "spring", "summer": "summer", "autumn": "autumn", "fall": "autumn",
-                "winter": "winter", "printemps": "spring", "été": "summer", "automne": "autumn", "hiver": "winter",
-                "frühling": "spring", "sommer": "summer", "herbst": "autumn", "primavera": "spring",
-                "verano": "summer", "otoño": "autumn", "invierno": "winter"}
+BUILD_WORDS: dict[str, Build] = {
+    "tall": "tall", "lanky": "tall", "short": "short", "tiny": "short", "small": "short", "broad": "broad",
+    "burly": "broad", "stocky": "broad", "muscular": "broad", "big": "broad", "huge": "broad", "hulking": "broad",
+    "slight": "slight", "thin": "slight", "skinny": "slight", "slender": "slight", "wiry": "slight", "petite": "slight",
+    "grand": "tall", "grande": "tall", "petit": "short"}
+TIME_WORDS: dict[str, TimeOfDay] = {
+    "dawn": "dawn", "sunrise": "dawn", "daybreak": "dawn", "aube": "dawn", "amanecer": "dawn", "morning": "day",
+    "noon": "day", "midday": "day", "afternoon": "day", "matin": "day", "morgen": "day", "mañana": "day",
+    "sunset": "golden", "sundown": "golden", "dusk": "dusk", "evening": "dusk", "twilight": "dusk", "soir": "dusk",
+    "abend": "dusk", "crépuscule": "dusk", "atardecer": "golden", "tarde": "dusk", "night": "night",
+    "midnight": "night", "nighttime": "night", "nuit": "night", "nacht": "night", "noche": "night", "tonight": "night"}
+WEATHER_WORDS: dict[str, Weather] = {
+    "rain": "rain", "rainy": "rain", "drizzle": "rain", "downpour": "rain", "pluie": "rain", "pleuvoir": "rain",
+    "regen": "rain", "lluvia": "rain", "llover": "rain", "snow": "snow", "snowy": "snow", "snowfall": "snow",
+    "blizzard": "snow", "neige": "snow", "schnee": "snow", "nieve": "snow", "fog": "fog", "foggy": "fog", "mist": "fog",
+    "misty": "fog", "brouillard": "fog", "nebel": "fog", "niebla": "fog", "storm": "storm", "stormy": "storm",
+    "thunder": "storm", "thunderstorm": "storm", "lightning": "storm", "tempest": "storm", "orage": "storm",
+    "tempête": "storm", "sturm": "storm", "gewitter": "storm", "tormenta": "storm", "wind": "wind", "windy": "wind",
+    "gale": "wind", "vent": "wind", "viento": "wind", "sunny": "clear"}
+SEASON_WORDS: dict[str, Season] = {
+    "spring": "spring", "springtime": "spring", "summer": "summer", "autumn": "autumn", "fall": "autumn",
+    "winter": "winter", "printemps": "spring", "été": "summer", "automne": "autumn", "hiver": "winter",
+    "frühling": "spring", "sommer": "summer", "herbst": "autumn", "primavera": "spring", "verano": "summer",
+    "otoño": "autumn", "invierno": "winter"}
 PASSING = re.compile(r"\b(?:years?|months?|weeks?|days?|hours?) later\b|\bnext (?:morning|day|night|year)\b|"
                      r"\bfollowing (?:morning|day|year)\b|\blendemain\b|\bans plus tard\b|\bjahre später\b|"
                      r"\bam nächsten\b|\baños después\b|\bal día siguiente\b|\beventually\b", re.IGNORECASE)
@@ -257,7 +260,7 @@ class Member:
     role: str
     kind: str = "person"
     age: str = "adult"
-    build: str = "average"
+    build: Build = "average"
     named: bool = False
     mentions: int = 0
     subject: int = 0
@@ -281,9 +284,9 @@ class Event:
     place: str | None
     place_words: str
     new_place: bool
-    time_of_day: str | None = None
-    weather: str | None = None
-    season: str | None = None
+    time_of_day: TimeOfDay | None = None
+    weather: Weather | None = None
+    season: Season | None = None
     crowd: bool = False
     emotion: bool = False
     meet: bool = False
@@ -358,7 +361,7 @@ def _truecase(text: str, lang: str) -> str:
         unknown = lang == "en" and len(w) > 2 and w not in known and lexicon.lemma(w) not in known and \
             "-" not in w and lexicon.category(w) is None
         appos = re.match(r",\s+(?:the|a|an|our|his|her|their)\s+(?:\w+\s+){0,2}(\w+)", nxt)
-        role = bool(appos) and (lexicon.category(appos.group(1), lang) or "").startswith(("p", "a"))
+        role = appos is not None and (lexicon.category(appos.group(1), lang) or "").startswith(("p", "a"))
         # "his grandson milo": a noun-only word right after a person noun is that person's name
         after_role = k > 1 and between.strip() == "" and (lexicon.category(prev, lang) or "").startswith(
             ("p", "a")) and words[k - 2].group(0) in DETS and w in lexicon.only_nouns()
@@ -864,7 +867,8 @@ class Reader:
                 toks[j + 1].low in {"call", "calls", "nickname", "nicknamed"} and toks[j + 2].text in self.names_here:
             j += 2  # "the seagull they call Admiral": a name given by others
         if j < len(toks) and toks[j].text in self.names_here:
-            idx = self._find_name(self.names_here[toks[j].text]) if self.names_here[toks[j].text] else None
+            given = self.names_here[toks[j].text]
+            idx = self._find_name(given) if given else None
             if idx is not None:
                 m = self.cast[idx]
                 if not m.role:
@@ -1009,8 +1013,9 @@ class Reader:
             found = self._names_in(toks)
             name_maps.append(found)
             for ti, t in enumerate(toks):
-                if found.get(t.text):
-                    all_names.setdefault(found[t.text], []).append((si, ti))
+                name = found.get(t.text)
+                if name:
+                    all_names.setdefault(name, []).append((si, ti))
         place_only = set()
         for full, occ in all_names.items():
             preps = [toks_by_sent[si][3][ti - 1].low if ti else "" for si, ti in occ]
@@ -1034,24 +1039,26 @@ class Reader:
         place: str | None = None
         place_words = ""
         all_lemmas: list[str] = []
-        tod = weather = season = None
+        tod: TimeOfDay | None = None
+        weather: Weather | None = None
+        season: Season | None = None
         for si, (para, _off, sent, toks) in enumerate(toks_by_sent):
             found = name_maps[si]
             self.names_here = {k: (canon.get(v, v) if v else None) for k, v in found.items()
                                if v is None or v not in place_only}
             # make named members first so appositions attach
             for t in toks:
-                full = self.names_here.get(t.text)
-                if full and self._find_name(full) is None:
-                    role = self.title_roles.get(full, "")
-                    k = self._add(Member(name=full, role=role, named=True, first=si))
-                    for part in full.replace(".", " ").split():
+                named = self.names_here.get(t.text)
+                if named and self._find_name(named) is None:
+                    role = self.title_roles.get(named, "")
+                    k = self._add(Member(name=named, role=role, named=True, first=si))
+                    for part in named.replace(".", " ").split():
                         if part.lower() not in HONORIFICS and len(part) > 1:
                             self.cast[k].aliases.add(part.lower())
                     for short, tgt in canon.items():
-                        if tgt == full:
+                        if tgt == named:
                             self.cast[k].aliases.add(short.lower())
-                    self._set_gender(k, full.split()[0])
+                    self._set_gender(k, named.split()[0])
                     if role:
                         self._set_gender(k, role)
                         cat = lexicon.category(role, lang) or ""

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import NotRequired, TypedDict, cast
 
 from reelgraph.backends.audio.offline_speech import character_voice
 from reelgraph.schema import Character, MusicBrief, ReelRequest, Script, Shot, VoiceLine
 from reelgraph.schema.base import MAX_TEXT
 from reelgraph.schema.places import FALLBACK_PLACE, PLACES
+from reelgraph.schema.script import Age, Camera, CharacterKind, Framing, Lighting, Mood, Transition
 from reelgraph.story import lexicon
 from reelgraph.story.lines import meaningful, terse
 from reelgraph.story.reader import STOP, Event, Member, Story
@@ -35,7 +37,7 @@ PERSON_COLOURS = ["#2e6fd0", "#c0392b", "#27ae60", "#e67e22", "#8e44ad", "#138d9
                   "#1f2f5a", "#7a4a25"]
 LEGS = ["#3b3b3b", "#1f2f5a", "#5a4632", "#2c3e50", "#4a4a4a", "#6b5b45"]
 HAIR = ["#3b2a1a", "#e6cf8b", "#222222", "#8b4513", "#b87333", "#5a3a22"]  # grey is for elders
-MOODS = {
+MOODS: dict[Mood, tuple[int, str, list[str]]] = {
     "hopeful": (100, "D", ["piano", "strings", "acoustic guitar"]),
     "tense": (128, "Dm", ["low strings", "synth pulse", "percussion"]),
     "melancholic": (68, "Am", ["piano", "cello", "pad"]),
@@ -45,11 +47,22 @@ MOODS = {
 }
 AND = {"en": " and ", "fr": " et ", "de": " und ", "es": " y ", "it": " e ", "pt": " e ", "nl": " en ", "sv": " och ",
        "pl": " i ", "tr": " ve ", "ru": " и ", "zh": "和", "ja": "と", "ko": "와 ", "ar": " و", "hi": " और "}
+AGES: dict[str, Age] = {"child": "child", "teen": "teen", "adult": "adult", "elder": "elder"}
 FADE_END = {"end", "finally", "last", "home", "sleep", "goodbye", "together", "enfin", "schließlich", "fin"}
 FUNCTION_END = STOP["en"] | STOP["fr"] | STOP["de"] | STOP["es"]
 
 
 DARK = re.compile(r"\b(darkness|blackout|pitch[- ]black|power cut|power outage|in the dark|lights go out)\b", re.I)
+
+
+class PlanItem(TypedDict):
+    """One planned shot: what kind of shot, on which event, and what it shows."""
+
+    kind: str  # "event", "establish", "insert", "reaction", "closing" or "angle"
+    ev: Event | None
+    before: NotRequired[bool]  # an establishing shot placed before its event
+    obj: NotRequired[str]  # an insert's object
+    angle: NotRequired[str]  # an angle shot's angle
 
 
 def _in_the_dark(text: str) -> bool:
@@ -208,23 +221,24 @@ class Writer:
             look_bits.append(m.doing)
         look = ", ".join(dict.fromkeys(b.strip() for b in look_bits if b.strip())) or (m.role or name)
         return Character(name=name, slug=_slug(name, used), look=look[:600], wardrobe="; ".join(m.wardrobe)[:600],
-                         kind=m.kind, age=m.age if m.age in {"child", "teen", "adult", "elder"} else "adult",
+                         kind=cast(CharacterKind, m.kind),  # the lexicon's animal codes; Character validates it
+                         age=AGES.get(m.age, "adult"),
                          build=m.build, role=(m.role or ("person" if m.kind == "person" else m.kind))[:60],
                          features=[f[:30] for f in m.features[:8]], palette=base[:4],
                          voice=character_voice(m.kind, m.age, m.gender, self.voices_taken))
 
     # -- shots --------------------------------------------------------------------------------------------
-    def plan(self, slugs: dict[int, str], fallback: str) -> list[dict]:
+    def plan(self, slugs: dict[int, str], fallback: str) -> list[PlanItem]:
         """The shot items: the picked events, then extra establishing, insert, reaction, closing or angle shots."""
         n = self.req.shots
         evs = _pick(self.story, n)
-        items: list[dict] = [{"kind": "event", "ev": e} for e in evs]
+        items: list[PlanItem] = [{"kind": "event", "ev": e} for e in evs]
         if not items:
             items = [{"kind": "event", "ev": None}]
         extra = n - len(items)
         if extra > 0:
             # candidates: establishing wides on new places, inserts of objects, reaction close-ups, rest
-            cands: list[tuple[float, int, dict]] = []
+            cands: list[tuple[float, int, PlanItem]] = []
             for k, it in enumerate(items):
                 e = it["ev"]
                 if e is None:
@@ -254,7 +268,7 @@ class Writer:
                 chosen.append((5, k, {"kind": "angle", "ev": items[k]["ev"], "angle": angles[(a // len(items))
                                                                                             % len(angles)]}))
                 a += 1
-            out: list[dict] = []
+            out: list[PlanItem] = []
             for k, it in enumerate(items):
                 out.extend(c[2] for c in chosen if c[1] == k and c[2].get("before"))
                 out.append(it)
@@ -289,6 +303,8 @@ class Writer:
             setting = (e.place_words if e and e.place_words else PLACES[place][0]) + (
                 " (fallback: the story names no place)" if fallback and not own_words else "")
             who = " and ".join(names[s] for s in members[:3]) or ""
+            framing: Framing
+            camera: Camera
             framing, camera = "medium", "static"
             if kind == "event" and e is not None:
                 beat = e.text
@@ -347,7 +363,7 @@ class Writer:
             used_beats.add(beat.lower())
             action = action if len(action) <= 90 else _cut(action, 14)[0]
             # transition
-            transition = "cut"
+            transition: Transition = "cut"
             if i > 1 and e is not None and kind == "event":
                 if e.passing:
                     transition = "fade"
@@ -362,7 +378,7 @@ class Writer:
             interior = PLACES[place][1]
             tod = e.time_of_day if e else None
             weather = e.weather if e else None
-            lighting = ("storm" if weather == "storm" else tod if tod in {"night", "dusk", "golden"}
+            lighting: Lighting = ("storm" if weather == "storm" else tod if tod in {"night", "dusk", "golden"}
                         else "interior" if interior else "day")
             if tod == "night" and interior:
                 lighting = "night"
@@ -381,7 +397,7 @@ class Writer:
             prev_place, prev_members, prev_event = place, members, e
         return shots
 
-    def _lines(self, i: int, kind: str, e: Event | None, it: dict, members: list[str], names: dict[str, str],
+    def _lines(self, i: int, kind: str, e: Event | None, it: PlanItem, members: list[str], names: dict[str, str],
                place: str, limit: int, used: dict[str, set[str]], rest_after: dict[int, str],
                frame_i: int) -> list[VoiceLine]:
         story_line = None
@@ -407,6 +423,7 @@ class Writer:
         if story_line is None or not story_line.strip(" ."):
             return []  # nothing meaningful fits: the shot is silent
         out: list[VoiceLine] = []
+        text: str | None
         for lang in self.req.languages:
             if lang == self.lang:
                 text = story_line
