@@ -21,6 +21,7 @@ def example_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 MARKS: dict[str, tuple[str, ...]] = {
     "serving/": ("vllm", "slow"),
     "test_ray_executor.py": ("ray", "slow"),
+    "reliability/test_ray_address.py": ("ray",),
     "studio/test_postgres_resume.py": ("postgres", "server"),
     "studio/test_langgraph_dev.py": ("server",),
     "web/test_page_browser.py": ("browser", "server"),

@@ -322,6 +322,20 @@ ATTACKS = [  # (attack, test, what happens now); each test reproduced the break 
     ("a served profile's backend import path is not on the operator's allow-list",
      "reliability/test_served.py::test_a_backend_import_path_off_the_allow_list_is_never_imported",
      "refused naming `REELGRAPH_SERVER_BACKENDS`; the module is never imported"),
+    ("a Ray `address` nobody listens on (`start_timeout = 5`)",
+     "reliability/test_ray_address.py::test_an_address_nobody_listens_on_ends_at_once",
+     "\"cannot join the Ray cluster at '127.0.0.1:…' within [executor] start_timeout = 5 s: nothing listens at …\" "
+     "(exit 1) in seconds, before the run folder is made (Ray itself retried for many minutes)"),
+    ("a Ray `address` that takes connections and never answers as a cluster (`start_timeout = 5`)",
+     "reliability/test_ray_address.py::test_an_address_that_never_answers_ends_after_start_timeout",
+     "\"… within [executor] start_timeout = 5 s: it did not answer as a Ray cluster\" (exit 1) after 5 s"),
+    ("eval case files (`--prompts`, a file or a folder): `languages: [1, 2]` in the request or the expectations, a "
+     "line not JSON or no JSON object, not UTF-8, JSON nested 200 000 deep, an unknown field, a missing prompt, a "
+     "refusal expected for another reason than the request's, a line past 1 MiB, a 50 MB file, a FIFO",
+     "reliability/test_eval_cases.py",
+     "one error naming the file, the line and the field (`prompt set '…' line 2: request.languages.0: Input should "
+     "be a valid string`, exit 2) before any case runs, no eval folder made (it ran every case, then a traceback); "
+     "the requests as changed by `--set` and `--seed` are checked the same way"),
 ]
 
 
@@ -360,9 +374,11 @@ damage), never a traceback, and loses nothing already made.
   The partial-file sweep removes only the studio's own scratch names in the folders it makes
   (`reelgraph/run/names.py`). The existing-run check and run.json are made under the folder's lock, held until the
   run ends.
-- **Bounded reads** (`reelgraph/run/reading.py`, profiles in `reelgraph/config.py`): no FIFO or device, a size
-  limit, a JSON depth limit, validated shapes. **Bounded waits**: every ffmpeg call has the profile's
-  `ffmpeg_timeout`, and frames piped into ffmpeg stop it when it takes nothing for that long.
+- **Bounded reads** (`reelgraph/run/reading.py`, profiles in `reelgraph/config.py`, eval cases in
+  `reelgraph/evals/cases.py`): no FIFO or device, a size limit, a JSON depth limit, validated shapes.
+  **Bounded waits**: every ffmpeg call has the profile's `ffmpeg_timeout`, and frames piped into ffmpeg stop it when
+  it takes nothing for that long; joining a Ray cluster has the executor's `start_timeout`
+  (`reelgraph/executors/ray/cluster.py`).
 - **Text stays text**: the CLI's console takes no Rich markup or emoji codes; a subtitle line keeps `-->` from
   looking like a cue's timing; every string of the script has a length bound.
 
@@ -379,8 +395,8 @@ The CLI and `build_graph()` from Python are not confined: their user chose the f
 
 ## Not covered yet
 
-- a Ray `address` nobody listens on is retried past the executor's `start_timeout`;
-- an eval case file with a wrong type (`languages: [1, 2]`) fails after every case ran, with no report.
+- a Ray address that takes connections but never answers as a cluster: Ray's own connection warnings reach stderr
+  (unstyled) before the one error.
 """
 
 
