@@ -16,7 +16,6 @@ import pytest
 
 from reliability.helpers import SMALL, clean_error, reel
 
-
 START_TIMEOUT = 5
 
 
