@@ -20,7 +20,7 @@ def example_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # which tests start what: one table, so `-m` selections stay true as files move (markers are declared in pyproject)
 MARKS: dict[str, tuple[str, ...]] = {
     "serving/": ("vllm", "slow"),
-    "test_ray_executor.py": ("ray", "slow"),
+    "integration/test_ray_executor.py": ("ray", "slow"),
     "reliability/test_ray_address.py": ("ray",),
     "studio/test_postgres_resume.py": ("postgres", "server"),
     "studio/test_langgraph_dev.py": ("server",),
@@ -31,7 +31,7 @@ MARKS: dict[str, tuple[str, ...]] = {
     "tools/test_diffusers_backends.py": ("models",),
     "tools/test_wan_speed.py": ("models",),
     "tools/test_model_audio.py": ("models",),
-    "test_kill_anywhere.py": ("slow",),
+    "integration/test_kill_anywhere.py": ("slow",),
 }
 
 
@@ -41,6 +41,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         rel = Path(str(item.fspath)).relative_to(root).as_posix()
         for prefix, marks in MARKS.items():
-            if rel.startswith(prefix) or rel == prefix:
+            if rel.startswith(prefix):
                 for mark in marks:
                     item.add_marker(getattr(pytest.mark, mark))

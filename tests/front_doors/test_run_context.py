@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
+from front_doors.conftest import TINY
 from reelgraph.context import RunContext, _profile
 from reelgraph.errors import UsageError
 from reelgraph.graph import build_graph
 from reelgraph.graph import graph as served
 from reelgraph.run.checkpoints import serializer
 from reelgraph.run.served import RUNS_ENV
-
-from .conftest import TINY
 
 REQUEST = {"prompt": "Two foxes race across a desert", "shots": 2, **TINY}
 

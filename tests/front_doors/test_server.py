@@ -10,9 +10,8 @@ from typing import Any
 
 from langgraph_sdk import get_client
 
+from front_doors.conftest import TINY
 from reelgraph.languages import LANGUAGES
-
-from .conftest import TINY
 
 REQUEST = {"prompt": "Two foxes race across a desert", "shots": 2, **TINY}
 

@@ -10,13 +10,12 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command, PregelTask, StateSnapshot
 
+from front_doors.conftest import TINY
 from reelgraph.errors import UsageError
 from reelgraph.graph import build_graph
 from reelgraph.hitl.travel import continue_update
 from reelgraph.run.checkpoints import serializer
 from reelgraph.state import ReelState
-
-from .conftest import TINY
 
 REQUEST = {"prompt": "Two foxes race across a desert", "shots": 2, **TINY}
 

@@ -224,17 +224,20 @@ def soak(kills: int, seed: int, workdir: Path) -> SoakResult:
 
 
 OTHER_FAULTS = [
-    ("corrupted checkpoint database", "test_broken_stores.py", "one error naming `checkpoints.sqlite`"),
-    ("another run's checkpoint database", "test_broken_stores.py", "refused, naming the file; nothing re-rendered"),
-    ("kept take deleted or truncated", "test_broken_stores.py",
+    ("corrupted checkpoint database", "integration/test_broken_stores.py", "one error naming `checkpoints.sqlite`"),
+    ("another run's checkpoint database", "integration/test_broken_stores.py",
+     "refused, naming the file; nothing re-rendered"),
+    ("kept take deleted or truncated", "integration/test_broken_stores.py",
      "`resume` names the file; `resume --repair` re-renders that shot only"),
-    ("final reel deleted", "test_broken_stores.py", "named; `--repair` composes again, no shot re-rendered"),
-    ("disk full (a small tmpfs)", "test_broken_stores.py", "one error (no space left), then `resume` finishes"),
-    ("a second writer on the same run folder", "test_run_lock.py",
+    ("final reel deleted", "integration/test_broken_stores.py",
+     "named; `--repair` composes again, no shot re-rendered"),
+    ("disk full (a small tmpfs)", "integration/test_broken_stores.py",
+     "one error (no space left), then `resume` finishes"),
+    ("a second writer on the same run folder", "integration/test_run_lock.py",
      "refused while the first runs; a killed holder leaves no stale lock"),
     ("hostile prompts and tool arguments (`../`, NUL, quotes, `;`, `$()`, subtitle markup)",
-     "test_hostile_input.py", "stay text: no file outside the run, subtitles verbatim"),
-    ("a 1 MB prompt", "test_hostile_input.py", "refused before any Director call (exit 2)"),
+     "integration/test_hostile_input.py", "stay text: no file outside the run, subtitles verbatim"),
+    ("a 1 MB prompt", "integration/test_hostile_input.py", "refused before any Director call (exit 2)"),
 ]
 
 ATTACKS = [  # (attack, test, what happens now); each test reproduced the break before its fix

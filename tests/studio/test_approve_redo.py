@@ -10,8 +10,7 @@ import pytest
 from reelgraph.errors import UsageError
 from reelgraph.hitl import api as review
 from reelgraph.run import lifecycle as runner
-
-from .studio_helpers import PROMPT, TINY_ARGS, events, hashes, reelgraph
+from studio.studio_helpers import PROMPT, TINY_ARGS, events, hashes, reelgraph
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from typing import Any
 
 from langgraph_sdk import get_client
 
-from .studio_helpers import TINY
+from studio.studio_helpers import TINY
 
 REQUEST = {"prompt": "Two foxes race across a desert", "shots": 2, "languages": ["en"], "approve_script": True,
            **TINY}

@@ -14,8 +14,7 @@ import psycopg
 
 from reelgraph.media.ffmpeg import ffmpeg_exe
 from reelgraph.run import lifecycle as runner
-
-from .studio_helpers import PROMPT, ROOT, TINY, TINY_ARGS, events, hashes, reelgraph
+from studio.studio_helpers import PROMPT, ROOT, TINY, TINY_ARGS, events, hashes, reelgraph
 
 
 def _stream_md5(path: Path, selector: str) -> str:

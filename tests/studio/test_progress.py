@@ -13,8 +13,7 @@ from rich.progress import Progress
 from reelgraph import build_graph, progress
 from reelgraph.backends.procedural.video import ProceduralVideoBackend
 from reelgraph.cli import ProgressView
-
-from .studio_helpers import TINY
+from studio.studio_helpers import TINY
 
 
 def test_backend_steps_stream_with_their_shot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,8 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from reelgraph.run import lifecycle as runner
-
-from .studio_helpers import TINY
+from studio.studio_helpers import TINY
 
 
 def test_resume_applies_saved_writes_of_the_last_step(tmp_path: Path) -> None:

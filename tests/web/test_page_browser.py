@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .conftest import thread_state
+from web.conftest import thread_state
 
 REEL = "#reel-final video"
 

@@ -10,7 +10,7 @@ from reelgraph.graph import build_graph
 from reelgraph.run.checkpoints import sqlite_checkpointer
 from reelgraph.schema import Artifact, Script, ShotResult, Verdict
 
-FIXTURE = Path(__file__).parent / "fixtures" / "pre_move_run"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "pre_move_run"
 
 
 def test_checkpoint_written_before_the_move_loads_as_the_films_types(tmp_path: Path) -> None:
