@@ -88,7 +88,7 @@ def mix_stem(music: Path, voice: Path, out: Path, *, timeout: float) -> None:
 
 
 CORRECTIONS = 4  # gain corrections after limiting, at most
-AAC_HEADROOM = 1.0  # dB kept below TRUE_PEAK for the peaks AAC encoding adds (the limiter holds that ceiling)
+AAC_HEADROOM = 1.5  # dB kept below TRUE_PEAK for the peaks AAC encoding adds (the limiter holds that ceiling)
 
 
 def measure_loudness(audio: Path, *, timeout: float) -> dict[str, float]:
