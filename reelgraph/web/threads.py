@@ -16,9 +16,10 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from pydantic import BaseModel, ValidationError
 
-from reelgraph.config import Settings
 from reelgraph.context import RunOptions
+from reelgraph.errors import UsageError
 from reelgraph.hitl.fork import base_checkpoint, continuous_chain
+from reelgraph.run.served import run_folder
 from reelgraph.state import ReelState
 
 GRAPH_ID = "reelgraph"
@@ -92,8 +93,11 @@ async def thread_run(thread_id: str) -> ThreadRun:
             configurable = (kwargs.get("config") or {}).get("configurable") or {}
             options = _options({**configurable, **(kwargs.get("context") or {})})
             assistant = assistant or runs[0].get("assistant_id")
-    settings = Settings.from_runnable_config({"configurable": {**options, "thread_id": tid}})
-    folder = await to_thread.run_sync(Path(settings.out_dir).resolve)  # the server's loop must not block on disk
+    try:  # where the served run put it (the server's runs folder), found as the run found it
+        where = run_folder(options.get("out_dir", ""), tid)
+    except UsageError as e:
+        raise ThreadError(409, str(e)) from None
+    folder = await to_thread.run_sync(Path(where).resolve)  # the server's loop must not block on disk
     return ThreadRun(tid, folder, options, str(assistant or GRAPH_ID))
 
 

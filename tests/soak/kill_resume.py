@@ -343,9 +343,9 @@ ATTACKS = [  # (attack, test, what happens now); each test reproduced the break 
 
 
 SERVER_SETTINGS = [
-    ("REELGRAPH_SERVER_RUNS", "a folder: every run folder is inside it; a client's `out_dir` is relative to it (no "
-     "absolute path, no `..`, no link out; default: the thread id). Unset, `out_dir` is not confined: set it on any "
-     "server others can reach."),
+    ("REELGRAPH_SERVER_RUNS", "a folder (unset: `outputs/` in the server's folder): every run folder is inside it; "
+     "a client's relative `out_dir` is taken under it (default: the thread id), an absolute one must lie inside it; "
+     "no `..`, no link out."),
     ("REELGRAPH_SERVER_PROFILES", "a folder: a client names a profile `<name>` for `<name>.toml` in it, or "
      "`animatic`; no path, no inline profile. Unset: `animatic` only."),
     ("REELGRAPH_SERVER_BACKENDS", "comma-separated `package.module:Class` a served profile may name; any other import "
@@ -404,8 +404,12 @@ The CLI and `build_graph()` from Python are not confined: their user chose the f
 
 
 def report(result: SoakResult, kills: int, path: Path) -> None:
-    rows = "\n".join(f"| SIGKILL during `{stage}` | {n} | reel completed | nothing |"
-                     for stage, n in sorted(result.kill_stages.items()))
+    def fault(key: str) -> str:  # "compose (SIGINT to the group)" -> "SIGINT to the group during `compose`"
+        stage, _, kind = key.partition(" (")
+        return f"{kind.rstrip(')') or 'SIGKILL to the group'} during `{stage}`"
+
+    rows = "\n".join(f"| {fault(key)} | {n} | reel completed | nothing |"
+                     for key, n in sorted(result.kill_stages.items()))
     other = "\n".join(f"| {fault} | `tests/{test}` | {what} | nothing |" for fault, test, what in OTHER_FAULTS)
     path.write_text(f"""# Reliability: kill anywhere
 

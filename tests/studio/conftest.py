@@ -48,7 +48,9 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         exe = Path(shutil.which("langgraph") or "langgraph")
     port = free_port()
     env = {**os.environ, "LANGSMITH_TRACING": "false", "LANGCHAIN_TRACING_V2": "false",
-           "LANGGRAPH_CLI_NO_ANALYTICS": "1", "REELGRAPH_STUDIO_DB": str(home / "checkpoints.sqlite")}
+           "LANGGRAPH_CLI_NO_ANALYTICS": "1", "REELGRAPH_STUDIO_DB": str(home / "checkpoints.sqlite"),
+           # the tests' run folders live under pytest's temporary root: the server's runs folder
+           "REELGRAPH_SERVER_RUNS": str(tmp_path_factory.getbasetemp())}
     env.pop("REELGRAPH_CHECKPOINT_URL", None)
     log_path = home / "dev.log"
     with open(log_path, "wb") as log:
