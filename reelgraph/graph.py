@@ -15,6 +15,7 @@ Every run reads its `RunContext` from `runtime.context`: `ReelGraph` resolves it
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import aclosing
 from typing import Any
@@ -77,8 +78,9 @@ class ReelGraph(CompiledStateGraph[ReelState, RunContext, ReelRequest, ReelOutpu
 
     async def astream(self, input: Any, config: RunnableConfig | None = None,
                       **kwargs: Any) -> AsyncIterator[Any]:
-        """LangGraph's `astream` (what a LangGraph server runs), as `stream`."""
-        config, kwargs = self._run_kwargs(config, kwargs)
+        """LangGraph's `astream` (what a LangGraph server runs), as `stream`; the context is resolved in a worker
+        thread (it reads the file system: the runs folder, the profile), never on the server's event loop."""
+        config, kwargs = await asyncio.to_thread(self._run_kwargs, config, kwargs)
         async with aclosing(typed(AsyncGenerator[Any, None], super().astream(input, config, **kwargs))) as chunks:
             async for chunk in chunks:
                 yield chunk

@@ -93,11 +93,11 @@ async def thread_run(thread_id: str) -> ThreadRun:
             configurable = (kwargs.get("config") or {}).get("configurable") or {}
             options = _options({**configurable, **(kwargs.get("context") or {})})
             assistant = assistant or runs[0].get("assistant_id")
-    try:  # where the served run put it (the server's runs folder), found as the run found it
-        where = run_folder(options.get("out_dir", ""), tid)
+    try:  # where the served run put it (the server's runs folder), found as the run found it, off the event loop
+        where = await to_thread.run_sync(run_folder, options.get("out_dir", ""), tid)
     except UsageError as e:
         raise ThreadError(409, str(e)) from None
-    folder = await to_thread.run_sync(Path(where).resolve)  # the server's loop must not block on disk
+    folder = Path(where)
     return ThreadRun(tid, folder, options, str(assistant or GRAPH_ID))
 
 
