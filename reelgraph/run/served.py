@@ -3,9 +3,9 @@
 The served graph (`reelgraph.graph:graph`, what `langgraph dev` / `langgraph up` load) carries the tag `SERVED_TAG`;
 a client can add tags but not remove one. For such a run:
 
-- `REELGRAPH_SERVER_RUNS` (a folder; `outputs/` in the server's folder when unset): every run folder is inside it; a
-  client's relative `out_dir` is taken under it, an absolute one must lie inside it, and none may leave it (no `..`,
-  no link out).
+- `REELGRAPH_SERVER_RUNS` (a folder): every run folder is inside it; a client's relative `out_dir` is taken under
+  it, an absolute one must lie inside it, and none may leave it (no `..`, no link out). Unset, `out_dir` is not
+  confined (the module graph is also the Python API's): set it on any server that others reach.
 - profiles only by name: `animatic`, or `<name>` for `<name>.toml` in `REELGRAPH_SERVER_PROFILES` (a folder); no
   path, no inline table.
 - a backend named by import path (`package.module:Class`) only when it is in `REELGRAPH_SERVER_BACKENDS`
@@ -34,15 +34,13 @@ def is_served(config: Any) -> bool:
     return isinstance(config, dict) and SERVED_TAG in (config.get("tags") or [])
 
 
-def runs_root() -> Path:
-    """The folder every served run folder is inside: `REELGRAPH_SERVER_RUNS`, else `outputs/` in the server's folder."""
-    return Path(os.environ.get(RUNS_ENV) or Path.cwd() / "outputs").resolve()
-
-
 def run_folder(out_dir: str, thread_id: str) -> str:
-    """Where a served run with this `out_dir` (empty: the thread's id) lands; a UsageError when it would leave the
-    runs folder."""
-    root = runs_root()
+    """Where a served run with this `out_dir` (empty: the thread's id) lands inside `REELGRAPH_SERVER_RUNS`; a
+    UsageError when it would leave it. Without that folder set, `out_dir` as given (not confined)."""
+    root_text = os.environ.get(RUNS_ENV)
+    if not root_text:
+        return out_dir
+    root = Path(root_text).resolve()
     rel = Path(out_dir or thread_id)
     if ".." in rel.parts or not rel.parts:
         raise UsageError(f"out_dir {out_dir!r}: a run folder is named inside the server's runs folder "

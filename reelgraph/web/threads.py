@@ -16,6 +16,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from pydantic import BaseModel, ValidationError
 
+from reelgraph.config import Settings
 from reelgraph.context import RunOptions
 from reelgraph.errors import UsageError
 from reelgraph.hitl.fork import base_checkpoint, continuous_chain
@@ -93,11 +94,12 @@ async def thread_run(thread_id: str) -> ThreadRun:
             configurable = (kwargs.get("config") or {}).get("configurable") or {}
             options = _options({**configurable, **(kwargs.get("context") or {})})
             assistant = assistant or runs[0].get("assistant_id")
-    try:  # where the served run put it (the server's runs folder), found as the run found it, off the event loop
+    settings = Settings.from_runnable_config({"configurable": {**options, "thread_id": tid}})
+    try:  # where the served run put it (inside the server's runs folder when one is set), off the event loop
         where = await to_thread.run_sync(run_folder, options.get("out_dir", ""), tid)
     except UsageError as e:
         raise ThreadError(409, str(e)) from None
-    folder = Path(where)
+    folder = await to_thread.run_sync(Path(where or settings.out_dir).resolve)
     return ThreadRun(tid, folder, options, str(assistant or GRAPH_ID))
 
 

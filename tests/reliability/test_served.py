@@ -67,12 +67,7 @@ def test_a_run_inside_the_runs_folder_is_made_there(operator: dict[str, Path]) -
     assert (operator["runs"] / "thread-1" / "reel_final.mp4").is_file()
 
 
-def test_without_a_runs_folder_set_runs_stay_in_the_servers_outputs(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(RUNS_ENV, raising=False)
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(UsageError, match=RUNS_ENV):
-        _run("t", out_dir=str(tmp_path / "elsewhere"))
-    assert not (tmp_path / "elsewhere").exists()
-    _run("t2", out_dir="mine")
-    assert (tmp_path / "outputs" / "mine" / "reel_final.mp4").is_file()
+
+def test_inside_the_runs_folder_an_absolute_out_dir_is_taken(operator: dict[str, Path]) -> None:
+    out = _run("t3", out_dir=str(operator["runs"] / "abs"))
+    assert out["final"].path == "reel_final.mp4" and (operator["runs"] / "abs" / "reel_final.mp4").is_file()

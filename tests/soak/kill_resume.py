@@ -343,9 +343,10 @@ ATTACKS = [  # (attack, test, what happens now); each test reproduced the break 
 
 
 SERVER_SETTINGS = [
-    ("REELGRAPH_SERVER_RUNS", "a folder (unset: `outputs/` in the server's folder): every run folder is inside it; "
+    ("REELGRAPH_SERVER_RUNS", "a folder: every run folder is inside it; "
      "a client's relative `out_dir` is taken under it (default: the thread id), an absolute one must lie inside it; "
-     "no `..`, no link out."),
+     "no `..`, no link out. Unset, `out_dir` is not confined (the module graph is also the Python API's): set it "
+     "on any server others can reach."),
     ("REELGRAPH_SERVER_PROFILES", "a folder: a client names a profile `<name>` for `<name>.toml` in it, or "
      "`animatic`; no path, no inline profile. Unset: `animatic` only."),
     ("REELGRAPH_SERVER_BACKENDS", "comma-separated `package.module:Class` a served profile may name; any other import "
