@@ -11,7 +11,6 @@ with the expected text). A bad line is one `UsageError` naming the file, the lin
 from __future__ import annotations
 
 import fnmatch
-import json
 from pathlib import Path
 from typing import Any, get_args
 
@@ -19,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from reelgraph.errors import UsageError, first_error
 from reelgraph.languages import UnknownLanguage, check_language
-from reelgraph.run.reading import read_bytes
+from reelgraph.run.reading import parse_json, read_bytes
 from reelgraph.schema import ReelRequest
 from reelgraph.schema.places import PLACES
 from reelgraph.schema.script import CharacterKind
@@ -198,14 +197,7 @@ def _parse_line(raw: bytes, where: str) -> Any:
     """One line's JSON; not UTF-8, not JSON, nested too deep is one error naming `where`."""
     if len(raw) > MAX_CASE_LINE_BYTES:
         raise UsageError(f"{where}: {len(raw)} bytes, more than the {MAX_CASE_LINE_BYTES} bytes allowed for a case")
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as e:
-        raise UsageError(f"{where}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except json.JSONDecodeError as e:
-        raise UsageError(f"{where}: not JSON ({e.msg} at column {e.colno})") from None
-    except RecursionError:
-        raise UsageError(f"{where}: nests its JSON too deep") from None
+    return parse_json(raw, where)
 
 
 def read_case_file(path: Path) -> list[Case]:
