@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
-from contextlib import aclosing
+from contextlib import aclosing, suppress
+from pathlib import Path
 from typing import Any
 from typing import cast as typed
 
@@ -36,6 +37,8 @@ from reelgraph.nodes.cast import cast
 from reelgraph.nodes.finish import compose, music, score, voice
 from reelgraph.nodes.plan import approve, plan
 from reelgraph.nodes.shot import ascoped_tool_call, commit, critic, direct, directors_mistake, scoped_tool_call
+from reelgraph.run.hold import CURRENT, RunHold
+from reelgraph.run.lock import enter, leave, own_folder
 from reelgraph.run.served import SERVED_TAG
 from reelgraph.schema import ReelRequest
 from reelgraph.state import ChainOutput, ReelOutput, ReelState
@@ -43,6 +46,20 @@ from reelgraph.tools import SHOT_TOOLS
 
 DURABILITY_KEY = "durability"
 """Run metadata (and so every checkpoint's metadata): the durability the run's checkpoints were written with."""
+
+
+def claim_run_folder(context: RunContext, config: RunnableConfig) -> RunHold:
+    """Hold the run's folder for one graph run, as its thread's (refused while another run holds it, or when it
+    belongs to another thread)."""
+    thread = str((config.get("configurable") or {}).get("thread_id") or "reel")
+    out = Path(context.out_dir)
+    hold = enter(out, f"thread {thread[:80]}")
+    try:
+        own_folder(out, thread)
+    except BaseException:
+        leave(hold, failed=False)
+        raise
+    return hold
 
 
 def checkpoint_durability(asked: Durability | None) -> Durability:
@@ -72,18 +89,36 @@ class ReelGraph(CompiledStateGraph[ReelState, RunContext, ReelRequest, ReelOutpu
 
     def stream(self, input: Any, config: RunnableConfig | None = None,
                **kwargs: Any) -> Iterator[Any]:
-        """LangGraph's `stream`, with the run's context resolved and its checkpoints synchronous."""
+        """LangGraph's `stream`, with the run's context resolved, its folder held and its checkpoints synchronous."""
         config, kwargs = self._run_kwargs(config, kwargs)
-        yield from super().stream(input, config, **kwargs)
+        hold = claim_run_folder(kwargs["context"], config)
+        token, failed = CURRENT.set(hold), True
+        try:
+            yield from super().stream(input, config, **kwargs)
+            failed = False
+        finally:
+            with suppress(ValueError):  # closed from another context
+                CURRENT.reset(token)
+            leave(hold, failed=failed)
 
     async def astream(self, input: Any, config: RunnableConfig | None = None,
                       **kwargs: Any) -> AsyncIterator[Any]:
-        """LangGraph's `astream` (what a LangGraph server runs), as `stream`; the context is resolved in a worker
-        thread (it reads the file system: the runs folder, the profile), never on the server's event loop."""
+        """LangGraph's `astream` (what a LangGraph server runs), as `stream`. What touches the file system (the
+        context: the runs folder, the profile; the folder's lock) runs in a worker thread, never on the server's
+        event loop. A cancelled run ends its child processes and writes before it ends (reelgraph.run.hold)."""
         config, kwargs = await asyncio.to_thread(self._run_kwargs, config, kwargs)
-        async with aclosing(typed(AsyncGenerator[Any, None], super().astream(input, config, **kwargs))) as chunks:
-            async for chunk in chunks:
-                yield chunk
+        hold = await asyncio.to_thread(claim_run_folder, kwargs["context"], config)
+        token, failed = CURRENT.set(hold), True
+        try:
+            async with aclosing(typed(AsyncGenerator[Any, None],
+                                      super().astream(input, config, **kwargs))) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+            failed = False
+        finally:
+            with suppress(ValueError):
+                CURRENT.reset(token)
+            await asyncio.to_thread(leave, hold, failed=failed)
 
     def update_state(self, config: RunnableConfig, values: dict[str, Any] | Any | None,
                      as_node: str | None = None, task_id: str | None = None) -> RunnableConfig:
@@ -142,7 +177,11 @@ def build_graph(*, checkpointer: Checkpointer = None) -> ReelGraph:
     return ReelGraph(**{k: v for k, v in vars(compiled).items() if k != "__orig_class__"})
 
 
-graph = build_graph().with_config(tags=[SERVED_TAG])  # a served run: confined (reelgraph.run.served)
-"""The compiled graph without a checkpointer (LangGraph Studio / `langgraph dev` brings its own)."""
+graph = build_graph()
+"""The compiled graph without a checkpointer, for Python callers (bring a checkpointer with `build_graph` to resume)."""
 
-__all__ = ["ReelGraph", "RunContext", "RunOptions", "build_graph", "graph"]
+served_graph = build_graph().with_config(tags=[SERVED_TAG])
+"""What `langgraph.json` serves: the same graph, its runs confined to what the operator allows
+(reelgraph.run.served)."""
+
+__all__ = ["ReelGraph", "RunContext", "RunOptions", "build_graph", "graph", "served_graph"]

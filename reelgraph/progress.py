@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from reelgraph.run.hold import check_not_cancelled
+
 _scope: ContextVar[dict[str, Any] | None] = ContextVar("reelgraph_progress_scope", default=None)
 
 
@@ -32,7 +34,10 @@ def current() -> dict[str, Any]:
 
 
 def report(step: int, total: int, what: str = "") -> None:
-    """One model step done: {"stage": "progress", node, shot, attempt, what, step, of} on the custom stream."""
+    """One model step done: {"stage": "progress", node, shot, attempt, what, step, of} on the custom stream.
+
+    In a cancelled run it raises RunCancelled: a model stops at its next step."""
+    check_not_cancelled()
     event = {"t": round(time.time(), 3), "stage": "progress", **current(), "what": what, "step": step, "of": total}
     try:
         from langgraph.config import get_stream_writer

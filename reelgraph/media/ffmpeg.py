@@ -20,6 +20,8 @@ import ffmpeg
 import numpy as np
 
 from reelgraph.errors import BackendError
+from reelgraph.run.hold import check_not_cancelled, current_hold
+from reelgraph.run.pause import pause_point
 
 TIMEOUT_S = 600
 BITEXACT = {"fflags": "+bitexact", "map_metadata": -1}
@@ -85,17 +87,40 @@ def failure(what: str, returncode: int, stderr: bytes) -> BackendError:
     return BackendError(f"{what}: ffmpeg failed (exit {returncode}): {' | '.join(tail)}")
 
 
+@contextlib.contextmanager
+def child(args: list[str], **popen: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """An ffmpeg process of the current run: refused once the run is cancelled, ended when it is cancelled, and
+    killed if the block leaves it running."""
+    check_not_cancelled()
+    try:
+        proc: subprocess.Popen[bytes] = subprocess.Popen(args, **popen)
+    except OSError as e:
+        raise _cannot_start(e) from None
+    hold = current_hold()
+    with hold.child(proc) if hold is not None else contextlib.nullcontext():
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+
 def run_args(args: list[str], *, timeout: float | None = None,
              what: str = "ffmpeg") -> subprocess.CompletedProcess[bytes]:
     """Run an ffmpeg command line with a time limit (default: `time_limit()`); a binary that cannot start or a
-    timeout is a BackendError."""
+    timeout is a BackendError, a cancelled run's call a RunCancelled."""
     limit = time_limit() if timeout is None else timeout
-    try:
-        return subprocess.run(args, capture_output=True, timeout=limit, check=False, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise BackendError(f"{what}: ffmpeg ran past {limit:.0f} s") from None
-    except OSError as e:
-        raise _cannot_start(e) from None
+    with child(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        pause_point("ffmpeg")
+        try:
+            out, err = proc.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise BackendError(f"{what}: ffmpeg ran past {limit:.0f} s") from None
+    check_not_cancelled()
+    return subprocess.CompletedProcess(args, proc.returncode, out, err)
 
 
 def run(stream: Any, *, timeout: float | None = None, what: str = "ffmpeg", loglevel: str = "error") -> bytes:
@@ -139,11 +164,7 @@ def encode_frames(frames: Iterable[np.ndarray], out: Path, *, fps: int, width: i
     )
     args = stream.compile(cmd=ffmpeg_exe(), overwrite_output=True)
     args[1:1] = ["-hide_banner", "-nostdin", "-loglevel", "error"]
-    with tempfile.TemporaryFile() as errors:
-        try:
-            proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=errors)
-        except OSError as e:
-            raise _cannot_start(e) from None
+    with tempfile.TemporaryFile() as errors, child(args, stdin=subprocess.PIPE, stderr=errors) as proc:
         stdin = proc.stdin
         assert stdin is not None  # stdin=PIPE
         count = 0
@@ -179,6 +200,7 @@ def encode_frames(frames: Iterable[np.ndarray], out: Path, *, fps: int, width: i
                 stdin.close()
         errors.seek(0)
         err = errors.read(1 << 16)
+    check_not_cancelled()
     if proc.returncode != 0:
         raise failure(f"encoding {out.name}", proc.returncode, err)
     return count

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reelgraph.errors import ArtifactError
+from reelgraph.run.hold import check_not_cancelled, in_flight
 from reelgraph.run.names import scratch_path
 from reelgraph.run.safe_files import append_text, create_empty, inside
 from reelgraph.schema import Artifact, ArtifactKind
@@ -50,18 +51,23 @@ class RunFolder:
 
     @contextmanager
     def writing(self, rel: str) -> Iterator[Path]:
-        """Yield a temporary path beside `rel`; on success it is renamed into place atomically."""
+        """Yield a temporary path beside `rel`; on success it is renamed into place atomically.
+
+        The write is in flight for the run's hold: a cancelled run's write is not renamed into place, and its folder
+        is not given back before the write has ended."""
         final = self.path(rel)
         final.parent.mkdir(parents=True, exist_ok=True)
         inside(self.root, final)  # no link at the final name either
         tmp = scratch_path(final)
-        try:
-            yield create_empty(self.root, tmp)
-            if not tmp.exists() or tmp.stat().st_size == 0:
-                raise ArtifactError(f"writing {rel} produced no data")
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with in_flight():
+            try:
+                yield create_empty(self.root, tmp)
+                if not tmp.exists() or tmp.stat().st_size == 0:
+                    raise ArtifactError(f"writing {rel} produced no data")
+                check_not_cancelled()
+                os.replace(tmp, final)
+            finally:
+                tmp.unlink(missing_ok=True)
 
     def record(self, rel: str, kind: ArtifactKind, meta: dict[str, Any] | None = None,
                id: str | None = None) -> Artifact:

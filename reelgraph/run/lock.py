@@ -1,50 +1,120 @@
-"""One run folder, one writer: an advisory lock that the operating system drops when its holder dies."""
+"""One run folder, one writer: the run that holds a folder, from any door, in any process.
+
+A run claims its folder (`run_lock`) for as long as it runs. Across processes the claim is an advisory `flock` that
+the operating system drops when its holder dies, so a crashed run never leaves a folder stuck. Within one process (a
+LangGraph server runs every thread in one) the claim belongs to the run that made it, not to the process: the block
+that made it and the graph threads started from it go on under it (reelgraph.run.hold); any other run is refused
+with a message naming the holder, or waits a while for a cancelled one to end what it had in flight.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from reelgraph.errors import UsageError
+from reelgraph.errors import ReelgraphError, UsageError
+from reelgraph.run.hold import CURRENT, HELD, REGISTRY, RunHold
 from reelgraph.run.safe_files import open_lock
 
 LOCK_FILE = ".lock"
-_held: dict[Path, int] = {}
+RELEASE_WAIT_S = 60.0
+"""How long a new run waits for a cancelled run of the same folder to end what it had in flight."""
 
 
-@contextlib.contextmanager
-def run_lock(out: Path) -> Iterator[None]:
-    """Hold the run folder's lock for the duration; refuse clearly if another live process holds it.
+def _refused(out: Path, holder: str) -> UsageError:
+    return UsageError(f"{str(out)!r} is in use by another reelgraph run ({holder}); "
+                      "wait for it to finish or stop it, then resume")
 
-    `flock` locks belong to the open file: a crashed or killed run releases its lock with its process, so a stale
-    lock file never blocks a later run.
+
+def claim(out: Path, owner: str) -> RunHold:
+    """Claim `out` for a new run (`owner` names it in messages); refused while another run holds it.
+
+    A run of this process that was cancelled and is still ending what it had in flight is waited for (at most
+    `RELEASE_WAIT_S`).
     """
     key = out.resolve()
-    if key in _held:  # this process holds it already (a repair that redoes shots inside a resume)
-        _held[key] += 1
-        try:
-            yield
-        finally:
-            _held[key] -= 1
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    fd = open_lock(out, out / LOCK_FILE)
-    try:
+    with REGISTRY:
+        deadline = time.monotonic() + RELEASE_WAIT_S
+        while (other := HELD.get(key)) is not None:
+            waited = other.cancelled.is_set() and REGISTRY.wait(max(0.0, deadline - time.monotonic()))
+            if not waited and HELD.get(key) is other:
+                raise _refused(out, f"{other.owner}, in this process"
+                               + (": cancelled, still ending its work" if other.cancelled.is_set() else ""))
+        out.mkdir(parents=True, exist_ok=True)
+        fd = open_lock(out, out / LOCK_FILE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-            raise UsageError(f"{str(out)!r} is in use by another reelgraph run (pid {holder}); "
-                             "wait for it to finish or stop it, then resume") from None
+            os.close(fd)
+            raise _refused(out, f"pid {holder}") from None
+        except BaseException:
+            os.close(fd)
+            raise
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
-        _held[key] = 1
-        try:
-            yield
-        finally:
-            del _held[key]
+        hold = HELD[key] = RunHold(key, fd, owner)
+        return hold
+
+
+def enter(out: Path, owner: str) -> RunHold:
+    """The current run's hold on `out` when it holds it already (entered once more), else a new claim."""
+    hold = CURRENT.get()
+    if hold is not None and hold.folder == out.resolve() and not hold.released:
+        hold.reenter()
+        return hold
+    return claim(out, owner)
+
+
+def leave(hold: RunHold, *, failed: bool) -> None:
+    """Leave a hold entered with `enter`; the last leave after a failure cancels what the run still has in flight.
+
+    The folder is given back once nothing is in flight (waited for up to `RELEASE_WAIT_S`, later by whatever ends
+    last).
+    """
+    if failed and hold.depth == 1:
+        hold.cancel()
+        hold.drain(RELEASE_WAIT_S)
+    hold.leave_once()
+
+
+@contextlib.contextmanager
+def run_lock(out: Path, owner: str | None = None) -> Iterator[RunHold]:
+    """Hold the run folder for the block (and the graph threads started in it); refuse clearly if another run does.
+
+    Entered again by the same run (a repair that redoes shots inside a resume), it is the same hold.
+    """
+    hold = enter(out, owner or f"pid {os.getpid()}")
+    token = CURRENT.set(hold)
+    failed = True
+    try:
+        yield hold
+        failed = False
     finally:
-        os.close(fd)
+        with contextlib.suppress(ValueError):  # a generator closed from another context
+            CURRENT.reset(token)
+        leave(hold, failed=failed)
+
+
+THREAD_FILE = "thread.json"
+"""The thread a served or Python run folder belongs to: another thread's run is refused it, paused or finished."""
+
+
+def own_folder(out: Path, thread_id: str) -> None:
+    """Record that `out` belongs to `thread_id`, or refuse when it belongs to another thread (call it holding `out`)."""
+    from reelgraph.run.folder import RunFolder
+    from reelgraph.run.reading import read_json
+
+    path = out / THREAD_FILE
+    if path.exists() or path.is_symlink():
+        owner = read_json(path, what="the run folder's thread record", limit=4096, error=ReelgraphError)
+        theirs = owner.get("thread_id") if isinstance(owner, dict) else None
+        if theirs != thread_id:
+            raise UsageError(f"{str(out)!r} belongs to thread {str(theirs)[:80]!r} (its run paused or done there); "
+                             "give this thread another out_dir, or continue that thread")
+        return
+    RunFolder(out).write_json(THREAD_FILE, {"thread_id": thread_id, "since": round(time.time(), 3)})

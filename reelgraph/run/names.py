@@ -14,7 +14,7 @@ from pathlib import Path
 
 LANG = r"[a-z]{2}"
 OWNED: dict[str, str] = {  # folder (relative to the run folder) -> the stems of the files the studio writes there
-    "": rf"run|summary|script|reel_picture|reel_(?:final|{LANG})(?:\.v\d+)?",
+    "": rf"run|thread|summary|script|reel_picture|reel_(?:final|{LANG})(?:\.v\d+)?",
     "masters": r"[a-z0-9][a-z0-9_-]{0,47}",
     "audio": rf"music|mix_{LANG}|voice_{LANG}",
     "subtitles": LANG,

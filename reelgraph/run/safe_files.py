@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from reelgraph.errors import ArtifactError
+from reelgraph.run.hold import check_not_cancelled
 
 SQLITE_SIDE_FILES = ("", "-journal", "-wal", "-shm")
 _NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
@@ -56,7 +57,10 @@ def _open(full: Path, flags: int, mode: int) -> int:
 
 @contextlib.contextmanager
 def open_fd(root: Path, path: Path, flags: int, mode: int = 0o644) -> Iterator[int]:
-    """An fd for `path` under `root` opened with `flags`, never through a link; closed when the block ends."""
+    """An fd for `path` under `root` opened with `flags`, never through a link; closed when the block ends.
+
+    A cancelled run opens nothing (RunCancelled)."""
+    check_not_cancelled()
     fd = _open(inside(root, path), flags, mode)
     try:
         yield fd

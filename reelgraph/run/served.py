@@ -1,11 +1,11 @@
 """A run the LangGraph server makes for a client: confined to what the operator allows.
 
-The served graph (`reelgraph.graph:graph`, what `langgraph dev` / `langgraph up` load) carries the tag `SERVED_TAG`;
-a client can add tags but not remove one. For such a run:
+The served graph (`reelgraph.graph:served_graph`, what `langgraph.json` names for `langgraph dev` / `langgraph up`)
+carries the tag `SERVED_TAG`; a client can add tags but not remove one. For such a run:
 
-- `REELGRAPH_SERVER_RUNS` (a folder): every run folder is inside it; a client's relative `out_dir` is taken under
-  it, an absolute one must lie inside it, and none may leave it (no `..`, no link out). Unset, `out_dir` is not
-  confined (the module graph is also the Python API's): set it on any server that others reach.
+- `REELGRAPH_SERVER_RUNS` (a folder; default `outputs/` in the server's working folder): every run folder is inside
+  it; a client's relative `out_dir` is taken under it (default: the thread's id), an absolute one must lie inside it,
+  and none may leave it (no `..`, no link out).
 - profiles only by name: `animatic`, or `<name>` for `<name>.toml` in `REELGRAPH_SERVER_PROFILES` (a folder); no
   path, no inline table.
 - a backend named by import path (`package.module:Class`) only when it is in `REELGRAPH_SERVER_BACKENDS`
@@ -24,6 +24,7 @@ from reelgraph.errors import UsageError
 
 SERVED_TAG = "reelgraph:served"
 RUNS_ENV = "REELGRAPH_SERVER_RUNS"
+DEFAULT_RUNS = "outputs"
 PROFILES_ENV = "REELGRAPH_SERVER_PROFILES"
 BACKENDS_ENV = "REELGRAPH_SERVER_BACKENDS"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -35,12 +36,9 @@ def is_served(config: Any) -> bool:
 
 
 def run_folder(out_dir: str, thread_id: str) -> str:
-    """Where a served run with this `out_dir` (empty: the thread's id) lands inside `REELGRAPH_SERVER_RUNS`; a
-    UsageError when it would leave it. Without that folder set, `out_dir` as given (not confined)."""
-    root_text = os.environ.get(RUNS_ENV)
-    if not root_text:
-        return out_dir
-    root = Path(root_text).resolve()
+    """Where a served run with this `out_dir` (empty: the thread's id) lands inside the runs folder
+    (`REELGRAPH_SERVER_RUNS`, default `outputs/`); a UsageError when it would leave it."""
+    root = Path(os.environ.get(RUNS_ENV) or DEFAULT_RUNS).resolve()
     rel = Path(out_dir or thread_id)
     if ".." in rel.parts or not rel.parts:
         raise UsageError(f"out_dir {out_dir!r}: a run folder is named inside the server's runs folder "

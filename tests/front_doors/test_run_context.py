@@ -13,7 +13,7 @@ from front_doors.conftest import TINY
 from reelgraph.context import RunContext, _profile
 from reelgraph.errors import UsageError
 from reelgraph.graph import build_graph
-from reelgraph.graph import graph as served
+from reelgraph.graph import served_graph as served
 from reelgraph.run.checkpoints import serializer
 from reelgraph.run.served import RUNS_ENV
 

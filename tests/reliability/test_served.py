@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from reelgraph.errors import UsageError
-from reelgraph.graph import graph as served
+from reelgraph.graph import served_graph as served
 from reelgraph.run.served import BACKENDS_ENV, PROFILES_ENV, RUNS_ENV
 
 REQUEST = {"prompt": "A fox runs.", "shots": 1, "shot_seconds": 2.0, "width": 160, "height": 90, "fps": 8,
@@ -71,3 +71,25 @@ def test_a_run_inside_the_runs_folder_is_made_there(operator: dict[str, Path]) -
 def test_inside_the_runs_folder_an_absolute_out_dir_is_taken(operator: dict[str, Path]) -> None:
     out = _run("t3", out_dir=str(operator["runs"] / "abs"))
     assert out["final"].path == "reel_final.mp4" and (operator["runs"] / "abs" / "reel_final.mp4").is_file()
+
+
+def test_without_a_runs_folder_set_runs_land_in_outputs_of_the_servers_folder(
+        operator: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(RUNS_ENV)
+    monkeypatch.chdir(operator["root"])
+    with pytest.raises(UsageError, match=RUNS_ENV):
+        _run("t", out_dir=str(operator["outside"] / "run"))
+    out = _run("t4")
+    assert out["final"].path == "reel_final.mp4" and (operator["root"] / "outputs/t4/reel_final.mp4").is_file()
+    assert list(operator["outside"].iterdir()) == []
+
+
+def test_the_server_serves_the_confined_graph_and_python_keeps_its_own(operator: dict[str, Path]) -> None:
+    import json
+
+    from reelgraph.graph import graph
+
+    entry = json.loads((Path(__file__).parents[2] / "langgraph.json").read_text())["graphs"]["reelgraph"]
+    assert entry == "reelgraph.graph:served_graph"
+    out = graph.invoke(REQUEST, {"configurable": {"thread_id": "t5", "out_dir": str(operator["outside"] / "py")}})
+    assert out["final"].path == "reel_final.mp4" and (operator["outside"] / "py/reel_final.mp4").is_file()

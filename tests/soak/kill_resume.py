@@ -388,14 +388,16 @@ damage), never a traceback, and loses nothing already made.
 
 ## Serving to clients
 
-A run of the served graph (`reelgraph.graph:graph`, what `langgraph dev` and `langgraph up` load) is confined by
+A run of the served graph (`reelgraph.graph:served_graph`, what `langgraph.json` names for `langgraph dev` and
+`langgraph up`) is confined by
 what the operator sets in the server's environment (`reelgraph/run/served.py`):
 
 | variable | effect |
 |---|---|
 {settings}
 
-The CLI and `build_graph()` from Python are not confined: their user chose the folder and the profile.
+The CLI, `build_graph()` and `reelgraph.graph:graph` from Python are not confined: their user chose the folder and the
+profile.
 
 ## Not covered yet
 
