@@ -72,3 +72,13 @@ def file_states(root: Path, pattern: str) -> dict[str, tuple[int, str]]:
     """mtime (ns) and sha256 of every file matching pattern under root."""
     return {str(p.relative_to(root)): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
             for p in sorted(root.glob(pattern)) if p.is_file()}
+
+
+def run_async(coro: Any) -> Any:
+    """`asyncio.run(coro)` in a thread of its own: a test's event loop never meets one left running in this thread
+    (Playwright's sync API keeps one for its session)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -50,6 +50,7 @@ class ApprovalRequest(TypedDict):
     script: dict[str, Any]
     how: str
     error: str | None
+    folder: str
 
 
 class HumanResponse(TypedDict):
@@ -63,20 +64,27 @@ class ScriptEditError(UsageError):
     """An edited script that cannot be used; the message starts with the wrong field."""
 
 
-def _description(script: Script, error: str | None) -> str:
+FOLDER_WHILE_PAUSED = ("While paused, no run holds the run folder `{folder}`, and it stays this thread's: a run of "
+                       "another thread is refused it.")
+
+
+def _description(script: Script, error: str | None, folder: str) -> str:
     shots = "\n".join(f"{s.index}. {s.beat}" for s in script.shots)
     refused = f"**The last answer was refused:** {error}\n\n" if error else ""
     return (f"{refused}Approve the script of **{script.title}** ({len(script.shots)} shots, "
-            f"{', '.join(script.languages)}), or edit it (the number of shots and the languages stay).\n\n{shots}")
+            f"{', '.join(script.languages)}), or edit it (the number of shots and the languages stay).\n\n{shots}"
+            f"\n\n{FOLDER_WHILE_PAUSED.format(folder=folder)}")
 
 
-def approval_request(script: Script, error: str | None = None) -> ApprovalRequest:
-    """The interrupt's value: the script to approve, how to answer, and why the last answer was refused."""
+def approval_request(script: Script, error: str | None = None, folder: str = "") -> ApprovalRequest:
+    """The interrupt's value: the script to approve, how to answer, why the last answer was refused, and the run
+    folder (the paused thread's own; no run holds it while paused)."""
     data = script.model_dump(mode="json")
     return ApprovalRequest(
         action_request=ActionRequest(action=APPROVE_KIND, args={"script": data}),
         config=HumanInterruptConfig(allow_ignore=False, allow_respond=False, allow_edit=True, allow_accept=True),
-        description=_description(script, error), kind=APPROVE_KIND, script=data, how=HOW, error=error)
+        description=_description(script, error, folder), kind=APPROVE_KIND, script=data, how=HOW, error=error,
+        folder=folder)
 
 
 def validate_script(data: Any, request: ReelRequest) -> Script:

@@ -99,6 +99,7 @@ def child(args: list[str], **popen: Any) -> Iterator[subprocess.Popen[bytes]]:
     hold = current_hold()
     with hold.child(proc) if hold is not None else contextlib.nullcontext():
         try:
+            pause_point("ffmpeg")
             yield proc
         finally:
             if proc.poll() is None:
@@ -112,7 +113,6 @@ def run_args(args: list[str], *, timeout: float | None = None,
     timeout is a BackendError, a cancelled run's call a RunCancelled."""
     limit = time_limit() if timeout is None else timeout
     with child(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
-        pause_point("ffmpeg")
         try:
             out, err = proc.communicate(timeout=limit)
         except subprocess.TimeoutExpired:

@@ -37,13 +37,14 @@ def plan(state: ReelState, runtime: Runtime[RunContext]) -> Command[Literal["app
 def approve(state: ReelState, runtime: Runtime[RunContext]) -> Command[Literal["cast"]]:
     """Wait for a person (an interrupt): keep the script or take their edit; a wrong edit asks again, naming why."""
     planned, error = script_of(state), None
+    ctx = RunContext.of(runtime)
     while True:
         try:
-            script, edited = read_answer(interrupt(approval_request(planned, error)), request_of(state), planned)
+            asked = approval_request(planned, error, str(ctx.folder.root))
+            script, edited = read_answer(interrupt(asked), request_of(state), planned)
             break
         except UsageError as e:
             error = str(e)
-    ctx = RunContext.of(runtime)
     if edited:
         ctx.folder.write_json("script.json", script.model_dump())
     ctx.emit("approve", status="approved", edited=edited)

@@ -2,7 +2,8 @@
 
 `REELGRAPH_PAUSE_AT=<point>` with `REELGRAPH_PAUSE_FILE=<file>` makes the process that reaches `<point>` write its
 pid to `<file>.reached`, then wait until `<file>` exists (at most `PAUSE_LIMIT_S`). Points: `new-run` (the folder
-checked under its lock, run.json not yet written) and `after:<node>` (a node's step checkpointed).
+checked under its lock, run.json not yet written), `after:<node>` (a node's step checkpointed) and `ffmpeg` (an
+ffmpeg process of the run started).
 """
 
 from __future__ import annotations

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from studio.conftest import dev_server  # noqa: F401  (the session's one server, shared with tests/studio)
+from studio.conftest import dev_server, postgres_url  # noqa: F401  (session fixtures shared with tests/studio)
 
 TINY = {"shot_seconds": 1.0, "width": 160, "height": 90, "fps": 8, "critic": False}

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from langgraph_sdk import get_client
+from reel_helpers import run_async
 
 from front_doors.conftest import TINY
 from reelgraph.languages import LANGUAGES
@@ -42,7 +43,7 @@ async def _schemas_and_graph(url: str) -> None:
 
 
 def test_schemas_and_the_drawn_graph(dev_server: tuple[str, Path]) -> None:
-    asyncio.run(_schemas_and_graph(dev_server[0]))
+    run_async(_schemas_and_graph(dev_server[0]))
 
 
 async def _errors(url: str, tmp: Path) -> None:
@@ -65,7 +66,7 @@ async def _errors(url: str, tmp: Path) -> None:
 
 def test_project_errors_reach_the_client_with_their_type_and_message(dev_server: tuple[str, Path],
                                                                       tmp_path: Path) -> None:
-    asyncio.run(_errors(dev_server[0], tmp_path))
+    run_async(_errors(dev_server[0], tmp_path))
 
 
 async def _run_and_travel(url: str, out: Path) -> None:
@@ -95,4 +96,41 @@ async def _run_and_travel(url: str, out: Path) -> None:
 
 
 def test_context_durability_and_time_travel_from_the_sdk(dev_server: tuple[str, Path], tmp_path: Path) -> None:
-    asyncio.run(_run_and_travel(dev_server[0], tmp_path / "reel"))
+    run_async(_run_and_travel(dev_server[0], tmp_path / "reel"))
+
+
+async def _wait_for(path: Path, limit: float = 90.0) -> None:
+    for _ in range(int(limit / 0.05)):
+        if path.exists():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{path} never appeared")
+
+
+async def _isolation(url: str, tmp: Path) -> None:
+    client = get_client(url=url)
+    aid = await _assistant(client)
+    longer = REQUEST | {"shots": 3}
+    shared = tmp / "shared"
+    first, second = [(await client.threads.create())["thread_id"] for _ in range(2)]
+    running = await client.runs.create(first, aid, input=longer, context={"out_dir": str(shared)})
+    await _wait_for(shared / "thread.json")  # the first thread's run holds the folder
+    chunks = await _run(client, second, aid, {"out_dir": str(shared)}, input=REQUEST)
+    (error,) = [c.data for c in chunks if c.event == "error"]
+    assert error["error"] == "UsageError" and first in error["message"], error  # in use by it, or its folder
+    await client.runs.join(first, running["run_id"])
+    assert (shared / "reel_final.mp4").stat().st_size > 0
+
+    out = tmp / "cancelled"
+    thread = (await client.threads.create())["thread_id"]
+    running = await client.runs.create(thread, aid, input=longer, context={"out_dir": str(out)})
+    await _wait_for(out / "shots" / "shot01")
+    await client.runs.cancel(thread, running["run_id"], wait=True)
+    chunks = await _run(client, thread, aid, {"out_dir": str(out)}, input=None)
+    assert not [c.data for c in chunks if c.event == "error"]
+    values = (await client.threads.get_state(thread))["values"]
+    assert [d["shot"] for d in values["done"]] == [1, 2, 3] and (out / values["final"]["path"]).stat().st_size > 0
+
+
+def test_two_threads_on_one_folder_and_cancel_then_continue(dev_server: tuple[str, Path], tmp_path: Path) -> None:
+    run_async(_isolation(dev_server[0], tmp_path))

@@ -235,6 +235,12 @@ OTHER_FAULTS = [
      "one error (no space left), then `resume` finishes"),
     ("a second writer on the same run folder", "integration/test_run_lock.py",
      "refused while the first runs; a killed holder leaves no stale lock"),
+    ("two threads of one server (one process) on one folder", "front_doors/test_isolation.py",
+     "the second refused naming the first's thread, while it runs and after (the folder is the first thread's, "
+     "paused at approval or done); the same through `langgraph dev` in `front_doors/test_server.py`"),
+    ("a run cancelled in the middle of an ffmpeg process, then its thread continued", "front_doors/test_isolation.py",
+     "the process ended at once; no new file, no partial take put in place; the folder given back when the writes "
+     "in flight end; the continued run finishes the reel (also through `langgraph dev`)"),
     ("hostile prompts and tool arguments (`../`, NUL, quotes, `;`, `$()`, subtitle markup)",
      "integration/test_hostile_input.py", "stay text: no file outside the run, subtitles verbatim"),
     ("a 1 MB prompt", "integration/test_hostile_input.py", "refused before any Director call (exit 2)"),

@@ -29,7 +29,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def stop_dev_server(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a server started by `launch_dev_server` (its whole process group)."""
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -39,40 +40,47 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-@pytest.fixture(scope="session")
-def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """`langgraph dev` serving the repo's langgraph.json from a private folder; yields (url, folder)."""
-    home = tmp_path_factory.mktemp("studio")
+def launch_dev_server(home: Path, env_extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `langgraph dev` serving the repo's langgraph.json from `home` (its own process group); wait until it
+    answers. Returns the process and its URL."""
     exe = Path(sys.executable).with_name("langgraph")
     if not exe.exists():
         exe = Path(shutil.which("langgraph") or "langgraph")
     port = free_port()
     env = {**os.environ, "LANGSMITH_TRACING": "false", "LANGCHAIN_TRACING_V2": "false",
-           "LANGGRAPH_CLI_NO_ANALYTICS": "1", "REELGRAPH_STUDIO_DB": str(home / "checkpoints.sqlite"),
-           # the tests' run folders live under pytest's temporary root: the server's runs folder
-           "REELGRAPH_SERVER_RUNS": str(tmp_path_factory.getbasetemp())}
+           "LANGGRAPH_CLI_NO_ANALYTICS": "1", "REELGRAPH_STUDIO_DB": str(home / "checkpoints.sqlite")}
     env.pop("REELGRAPH_CHECKPOINT_URL", None)
-    log_path = home / "dev.log"
+    env.update(env_extra)
+    log_path = home / f"dev.{port}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([str(exe), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port",
                                  str(port), "--config", str(ROOT / "langgraph.json")], cwd=home, env=env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while True:
+        log_text = log_path.read_text(errors="replace")
+        if proc.poll() is not None or "already in use" in log_text or time.time() > deadline:
+            stop_dev_server(proc)
+            pytest.fail(f"langgraph dev did not start on port {port}:\n{log_text[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/ok", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.25)
+
+
+@pytest.fixture(scope="session")
+def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """`langgraph dev` serving the repo's langgraph.json from a private folder; yields (url, folder)."""
+    home = tmp_path_factory.mktemp("studio")
+    # the tests' run folders live under pytest's temporary root: the server's runs folder
+    proc, url = launch_dev_server(home, {"REELGRAPH_SERVER_RUNS": str(tmp_path_factory.getbasetemp())})
     try:
-        deadline = time.time() + 90
-        while True:
-            log_text = log_path.read_text(errors="replace")
-            if proc.poll() is not None or "already in use" in log_text or time.time() > deadline:
-                pytest.fail(f"langgraph dev did not start on port {port}:\n{log_text[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/ok", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.25)
         yield url, home
     finally:
-        _stop(proc)
+        stop_dev_server(proc)
 
 
 def _postgres_bin() -> Path:

@@ -3,12 +3,12 @@ edited script, stream to the end, read the state and the checkpoints, fork befor
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 from langgraph_sdk import get_client
+from reel_helpers import run_async
 
 from studio.studio_helpers import TINY
 
@@ -93,5 +93,5 @@ async def _session(url: str, out: Path) -> None:
 
 def test_studio_api_approve_edit_stream_history(dev_server: tuple[str, Path], tmp_path: Path) -> None:
     url, home = dev_server
-    asyncio.run(_session(url, tmp_path / "reel"))
+    run_async(_session(url, tmp_path / "reel"))
     assert (home / "checkpoints.sqlite").stat().st_size > 0, "the server used reelgraph's checkpointer"
