@@ -5,9 +5,9 @@ plan → [approve: interrupt] → cast → ┌ direct ⇄ tools ┐ → critic �
                                                                      | music → voice → compose
 With the Ray executor, cast fans the shots out instead: each chain (a cut and the continuous shots after it) runs
 the same direct ⇄ tools → critic → commit loop as the `chain` subgraph (`Send`, one task per chain, in parallel), the
-score is made beside them; the chains join into `done` in shot order before music (which finds the score made). A
-redo forks the run before a shot (reelgraph.hitl.fork): commit then re-renders the continuous chain and puts back the
-kept shots.
+score is made beside them (`parallel_music`); the chains join into `done` in shot order before music (which finds
+the score made). A redo forks the run before a shot (reelgraph.hitl.fork): commit then re-renders the continuous chain
+and puts back the kept shots.
 
 Every run reads its `RunContext` from `runtime.context`: `ReelGraph` resolves it once when the run starts, from
 `context=` (Studio's context form, the SDK, Python) or, for existing callers, the same keys in `configurable`.
@@ -34,7 +34,7 @@ from reelgraph.context import RunContext, RunOptions
 from reelgraph.hitl.fork import ForkState
 from reelgraph.hitl.travel import continue_update
 from reelgraph.nodes.cast import cast
-from reelgraph.nodes.finish import compose, music, score, voice
+from reelgraph.nodes.finish import compose, music, parallel_music, voice
 from reelgraph.nodes.plan import approve, plan
 from reelgraph.nodes.shot import ascoped_tool_call, commit, critic, direct, directors_mistake, scoped_tool_call
 from reelgraph.run.hold import CURRENT, RunHold
@@ -166,13 +166,13 @@ def build_graph(*, checkpointer: Checkpointer = None) -> ReelGraph:
     builder.add_node("cast", cast)
     _add_shot_loop(builder)
     builder.add_node("chain", CHAIN_LOOP)
-    builder.add_node("score", score, input_schema=ReelState)
+    builder.add_node("parallel_music", parallel_music, input_schema=ReelState)
     builder.add_node("music", music)
     builder.add_node("voice", voice)
     builder.add_node("compose", compose)
     builder.add_edge(START, "plan")
     builder.add_edge("chain", "music")
-    builder.add_edge("score", "music")
+    builder.add_edge("parallel_music", "music")
     compiled = builder.compile(checkpointer=checkpointer, name="reelgraph")
     return ReelGraph(**{k: v for k, v in vars(compiled).items() if k != "__orig_class__"})
 

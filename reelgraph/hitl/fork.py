@@ -106,7 +106,7 @@ def base_checkpoint(graph: Any, config: RunnableConfig, shot: int) -> Any:
         if (snap.next == ("direct",) and values.get("shot") == shot and not values.get("takes")
                 and not values.get("messages") and snap.metadata.get("source") == "loop"):
             return snap
-        if fan_out is None and "chain" in snap.next and set(snap.next) <= {"chain", "score"} \
+        if fan_out is None and "chain" in snap.next and set(snap.next) <= {"chain", "parallel_music", "score"} \
                 and snap.metadata.get("source") == "loop":
             fan_out = snap  # a run whose chains were made in parallel (Ray): fork where they were sent out
     return fan_out

@@ -16,10 +16,12 @@ from reelgraph.state import ReelState
 from reelgraph.steps.masters import draw_master
 from reelgraph.tools.common import script_of
 
+Next = Literal["direct", "chain", "parallel_music", "music"]
 
-def cast(state: ReelState, runtime: Runtime[RunContext]) -> Command[Literal["direct", "chain", "score", "music"]]:
+
+def cast(state: ReelState, runtime: Runtime[RunContext]) -> Command[Next]:
     """One master per character, critic-checked; the best of the attempts is kept. Then the first shot, or (Ray
-    executor) the chains of shots and the score, sent out in parallel."""
+    executor) the chains of shots and the score (`parallel_music`), sent out in parallel."""
     ctx = RunContext.of(runtime)
     script = script_of(state)
     critic = make_critic(ctx.resolved_profile) if state.critic else None

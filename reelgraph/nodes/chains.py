@@ -1,5 +1,6 @@
 """Parallel chains (Ray executor): a chain is a cut and the continuous shots after it; each runs the per-shot loop
-(the `chain` subgraph, wired in reelgraph.graph), in parallel, and the score is made beside them."""
+(the `chain` subgraph, wired in reelgraph.graph), in parallel, and the score is made beside them
+(`parallel_music`)."""
 
 from __future__ import annotations
 
@@ -33,5 +34,5 @@ def fan_out(state: ReelState) -> list[Send]:
                                         "done": [r for r in state.done if r.shot < first]})
         sends.append(Send("chain", task.model_dump(exclude={"messages"})))
     if sends and state.music is None:
-        sends.append(Send("score", state.model_dump(exclude={"messages"})))
+        sends.append(Send("parallel_music", state.model_dump(exclude={"messages"})))
     return sends

@@ -35,8 +35,11 @@ def music(state: ReelState, runtime: Runtime[RunContext]) -> Command[Literal["vo
     return Command(goto="voice", update={"music": _score(state, ctx)})
 
 
-def score(state: dict[str, Any] | ReelState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """The score made beside the parallel chains (it needs only the script); `music` then finds it made."""
+def parallel_music(state: dict[str, Any] | ReelState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """The score made beside the parallel chains (it needs only the script); `music` then finds it made.
+
+    Runs checkpointed before this node was named so sent it to `score`: LangGraph skips a task sent to a node the
+    graph no longer has, and `music` makes the score then."""
     return {"music": _score(ReelState.model_validate(state), RunContext.of(runtime))}
 
 

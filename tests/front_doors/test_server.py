@@ -38,7 +38,7 @@ async def _schemas_and_graph(url: str) -> None:
     assert set(schemas["context_schema"]["properties"]) == {"out_dir", "profile"}
     drawn = await client.assistants.get_graph(aid, xray=True)
     nodes = {n["id"] for n in drawn["nodes"]}
-    assert {"score", "chain:direct", "chain:commit"} <= nodes
+    assert {"parallel_music", "chain:direct", "chain:commit"} <= nodes
     assert {n for n in nodes if n != "__start__"} <= {e["target"] for e in drawn["edges"]}
 
 

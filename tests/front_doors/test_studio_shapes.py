@@ -19,7 +19,7 @@ def test_every_node_is_drawn_with_its_incoming_edges() -> None:
     drawn = graph.get_graph()
     targets = {e.target for e in drawn.edges}
     assert set(drawn.nodes) - {"__start__"} <= targets
-    assert ("cast", "score") in {(e.source, e.target) for e in drawn.edges}
+    assert ("cast", "parallel_music") in {(e.source, e.target) for e in drawn.edges}
 
 
 def test_the_chain_loop_is_a_subgraph_seen_with_xray() -> None:

@@ -65,10 +65,10 @@ def test_an_update_at_the_approval_asks_again_and_a_form_answer_resumes(tmp_path
 
 
 def test_a_checkpoint_that_sends_chains_out_refuses_a_plain_update() -> None:
-    sent = StateSnapshot(values={}, next=("chain", "score"), config={}, metadata=None, created_at=None,
+    sent = StateSnapshot(values={}, next=("chain", "parallel_music"), config={}, metadata=None, created_at=None,
                          parent_config=None, interrupts=(),
                          tasks=(PregelTask("a", "chain", ("__pregel_push", 0)),
-                                PregelTask("b", "score", ("__pregel_push", 1))))
+                                PregelTask("b", "parallel_music", ("__pregel_push", 1))))
     with pytest.raises(UsageError, match=r"sends \['chain', 'score'\]"):
         continue_update(sent, {"notes": {1: "x"}})
     pulled = sent._replace(next=("direct",), tasks=(PregelTask("c", "direct", ("__pregel_pull", "direct")),))
