@@ -23,6 +23,7 @@ BACKENDS: dict[tuple[str, str], str] = {
     ("image", "diffusers"): "reelgraph.backends.diffusers.image:DiffusersImageBackend",
     ("video", "diffusers"): "reelgraph.backends.diffusers.video:DiffusersVideoBackend",
     ("music", "musicgen"): "reelgraph.backends.audio.musicgen:MusicgenBackend",
+    ("music", "acestep"): "reelgraph.backends.audio.acestep:AceStepMusicBackend",
     ("speech", "vits"): "reelgraph.backends.audio.vits:VitsSpeechBackend",
 }
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 import math
 import threading
 import time
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from reelgraph.backends.audio.loader import check_folder, load_component, seeded, sync
+from reelgraph.backends.audio.score_audio import OUT_CHANNELS, OUT_RATE, describe, write_score
 from reelgraph.backends.base import MediaInfo
 from reelgraph.backends.torch_device import resolve_device, resolve_dtype
 from reelgraph.config import BackendConfig
@@ -29,22 +29,9 @@ from reelgraph.errors import BackendError
 from reelgraph.schema import MusicBrief
 
 WHO = "music backend 'musicgen'"
-OUT_RATE = 44_100
-OUT_CHANNELS = 2
 MAX_SEGMENTS = 1000
 GENERATE_OPTIONS = ("guidance_scale", "temperature", "top_k", "top_p")
 TOKENIZER_FILES = ("tokenizer.json", "spiece.model", "tokenizer_config.json")
-
-
-def describe(brief: MusicBrief, suffix: str = "") -> str:
-    """The text prompt for a brief: mood, tempo, key and instrumentation."""
-    key = brief.key[:-1] + " minor" if brief.key.endswith("m") else brief.key + " major"
-    parts = [f"{brief.mood} instrumental film score", f"{brief.tempo_bpm} bpm", f"key of {key}"]
-    if brief.instrumentation:
-        parts.append(", ".join(brief.instrumentation))
-    if suffix:
-        parts.append(suffix)
-    return ", ".join(parts)
 
 
 def equal_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -53,34 +40,6 @@ def equal_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     t = (np.arange(n, dtype=np.float64) + 0.5) / n
     mixed: np.ndarray = (a * np.cos(t * np.pi / 2) + b * np.sin(t * np.pi / 2)).astype(np.float32)
     return mixed
-
-
-def fit_length(audio: np.ndarray, n: int) -> np.ndarray:
-    """Trim or zero-pad (channels, m) audio to exactly n samples."""
-    if audio.shape[-1] >= n:
-        return audio[:, :n]
-    return np.pad(audio, ((0, 0), (0, n - audio.shape[-1])))
-
-
-def fade_out(audio: np.ndarray, n: int) -> np.ndarray:
-    """Fade the last n samples to silence (the last sample is exactly 0)."""
-    n = min(n, audio.shape[-1])
-    if n > 0:
-        audio = audio.copy()
-        audio[:, -n:] *= np.cos(np.linspace(0.0, np.pi / 2, n)) ** 2
-        audio[:, -1] = 0.0
-    return audio
-
-
-def resample(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
-    """Polyphase resampling of (channels, n) audio."""
-    if rate == target:
-        return audio
-    from scipy.signal import resample_poly
-
-    ratio = Fraction(target, rate)
-    out: np.ndarray = resample_poly(audio, ratio.numerator, ratio.denominator, axis=-1).astype(np.float32)
-    return out
 
 
 class MusicgenBackend:
@@ -140,8 +99,6 @@ class MusicgenBackend:
 
     def compose(self, brief: MusicBrief, *, seconds: float, seed: int, out: Path) -> MediaInfo:
         """A score of exactly `seconds` (at 44.1 kHz) from the brief, faded to silence at the end; a WAV at `out`."""
-        import soundfile as sf
-
         if not seconds or seconds <= 0 or not math.isfinite(seconds):
             raise BackendError(f"{WHO}: seconds must be positive (got {seconds!r})")
         fresh = self._load()
@@ -151,17 +108,8 @@ class MusicgenBackend:
             audio, rate, segments, seg_times = self._generate(prompt, seconds, seed)
         if not np.isfinite(audio).all():
             raise BackendError(f"{WHO}: the model produced non-finite audio (try options.dtype = 'float32')")
-        n_out = round(seconds * OUT_RATE)
-        audio = fit_length(resample(audio, rate, OUT_RATE), n_out)
-        if audio.shape[0] == 1:
-            audio = np.repeat(audio, OUT_CHANNELS, axis=0)
         fade_s = float(self.options.get("fade_s", min(2.0, seconds / 4)))
-        audio = fade_out(audio, round(fade_s * OUT_RATE))
-        peak = float(np.abs(audio).max()) if audio.size else 0.0
-        if peak > 0.999:  # never clip on the way to 16 bits; loudness is set in the mix
-            audio *= 0.999 / peak
-        out.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(str(out), audio.T, OUT_RATE, subtype="PCM_16", format="WAV")
+        n_out = write_score(audio, rate, seconds, out, fade_s)
         total_s = time.perf_counter() - t0
         return MediaInfo(meta={
             "backend": self.name, "model": str(self.cfg.model), "prompt": prompt, "seed": seed,
