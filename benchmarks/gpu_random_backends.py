@@ -14,8 +14,9 @@ architectures) or "tiny" (a few layers, for tests on the CPU).
   (``write_vits_folder``), the weights are built on load.
 
 ``write_step_lora`` writes a random rank-64 LoRA of a Wan expert's shape: the few-step preset's step-distillation
-LoRA (Wan2.2 Lightning layout), so the preset runs through its real load-and-fuse path. Seeds are fixed: a rebuild
-gives the same weights. Pictures and sound are noise; time and memory are the real architectures'.
+LoRA (Wan2.2 Lightning layout), so the preset runs through its real load-and-fuse path; ``random_lora`` is the same
+layout for the Linear layers of a model at hand (a state dict, for benchmarks/wan_speed and the tests). Seeds are
+fixed: a rebuild gives the same weights. Pictures and sound are noise; time and memory are the real architectures'.
 """
 
 from __future__ import annotations
@@ -165,9 +166,28 @@ def wan_pipeline(size: str, preset: str, device: Any, dtype: Any) -> Any:
     )
 
 
+def random_lora(model: Any, rank: int = 64, *, std: float = 0.02, seed: int = 0, prefix: str = "transformer",
+                under: str = "blocks.") -> dict[str, Any]:
+    """A random LoRA state dict (diffusers key layout) for every Linear layer of `model` under `under`: the shape a
+    step-distillation LoRA has, for timing and tests."""
+    import torch
+
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    out: dict[str, Any] = {}
+    for name, mod in model.named_modules():
+        if not (isinstance(mod, torch.nn.Linear) and name.startswith(under)):
+            continue
+        r = min(rank, mod.in_features, mod.out_features)
+        a = torch.randn(r, mod.in_features, generator=gen) * (1.0 / mod.in_features) ** 0.5
+        b = torch.randn(mod.out_features, r, generator=gen) * std
+        out[f"{prefix}.{name}.lora_A.weight"] = a.to(mod.weight.dtype).contiguous()
+        out[f"{prefix}.{name}.lora_B.weight"] = b.to(mod.weight.dtype).contiguous()
+    return out
+
+
 def write_step_lora(folder: Path, size: str, device: Any = "cpu", rank: int = 64) -> Path:
     """A random step-distillation LoRA of a Wan expert's shape (every Linear of its blocks, diffusers key layout
-    as `speed.random_lora`), one file for both experts, in `folder` (the few-step preset's `few_step_lora`).
+    as `random_lora`), one file for both experts, in `folder` (the few-step preset's `few_step_lora`).
     Shapes come from an expert built on the meta device; the tensors are drawn on `device`."""
     import torch
     from diffusers import WanTransformer3DModel

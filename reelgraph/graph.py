@@ -106,12 +106,12 @@ class ReelGraph(CompiledStateGraph[ReelState, RunContext, ReelRequest, ReelOutpu
         """LangGraph's `astream` (what a LangGraph server runs), as `stream`. What touches the file system (the
         context: the runs folder, the profile; the folder's lock) runs in a worker thread, never on the server's
         event loop. A cancelled run ends its child processes and writes before it ends (reelgraph.run.hold)."""
-        config, kwargs = await asyncio.to_thread(self._run_kwargs, config, kwargs)
-        hold = await asyncio.to_thread(claim_run_folder, kwargs["context"], config)
+        run_config, kwargs = await asyncio.to_thread(self._run_kwargs, config, kwargs)
+        hold = await asyncio.to_thread(claim_run_folder, kwargs["context"], run_config)
         token, failed = CURRENT.set(hold), True
         try:
             async with aclosing(typed(AsyncGenerator[Any, None],
-                                      super().astream(input, config, **kwargs))) as chunks:
+                                      super().astream(input, run_config, **kwargs))) as chunks:
                 async for chunk in chunks:
                     yield chunk
             failed = False

@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("reelgraph.media", "reelgraph.run"),
     ("reelgraph.state",),
     ("reelgraph.schema", "reelgraph.config", "reelgraph.errors", "reelgraph.languages", "reelgraph.progress",
-     "reelgraph.extras"),
+     "reelgraph.extras", "reelgraph.run.hold"),
 ]
 NO_LANGCHAIN = ("reelgraph.backends", "reelgraph.executors", "reelgraph.media", "reelgraph.schema")
 

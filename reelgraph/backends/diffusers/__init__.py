@@ -1,1 +1,2 @@
-"""diffusers backends: FLUX masters and keyframes, Wan2.2 image-to-video and bridges; memory plan; speed switches."""
+"""diffusers backends: FLUX masters and keyframes, Wan2.2 image-to-video and bridges (with our own denoising loop);
+memory plan; speed switches."""

@@ -36,7 +36,7 @@ COMMON_OPTIONS: dict[str, Any] = {
     "first_block_cache": 0.0,  # first-block cache threshold (0: off; 0.05-0.1 typical)
     "attention": "default",  # attention kernel: "default" (torch SDPA: cuDNN on Hopper, exact), "flash4"
     # (FlashAttention-4, 1.18x SDPA on an H100), "sage_triton", or a diffusers backend name ("_native_flash",
-    # "_flash_3", "sage", ...; see speed.ATTENTION_CHOICES)
+    # "_flash_3", "sage", ...; see speed.options.ATTENTION_CHOICES)
     "fp8_linear": False,  # torchao float8 weights + activations in the denoisers' blocks (quantised once at load)
     "inductor_cache_dir": None,  # compiled-kernel cache across runs (TORCHINDUCTOR_CACHE_DIR)
     "negative_prompt": None,
@@ -227,7 +227,7 @@ def prepare_weights(pipe: Any, opts: Mapping[str, Any], device: Any) -> dict[str
     """Switches that change the weights, applied once at load before the memory plan (fp8 linear layers)."""
     if not opts.get("fp8_linear"):
         return {}
-    from reelgraph.backends.diffusers.speed import quantize_fp8
+    from reelgraph.backends.diffusers.speed.fp8 import quantize_fp8
 
     return {"fp8": quantize_fp8(denoisers(pipe), device)}
 
@@ -235,11 +235,13 @@ def prepare_weights(pipe: Any, opts: Mapping[str, Any], device: Any) -> dict[str
 def apply_speed_switches(pipe: Any, opts: Mapping[str, Any]) -> dict[str, Any]:
     """Attention kernel, first-block cache and regional torch.compile on the denoisers, as the options ask;
     returns what was applied."""
-    from reelgraph.backends.diffusers import speed
+    from reelgraph.backends.diffusers.speed.attention import set_attention
+    from reelgraph.backends.diffusers.speed.inductor_cache import set_inductor_cache
+    from reelgraph.backends.diffusers.speed.options import check_attention
 
     applied: dict[str, Any] = {}
-    if speed.check_attention(opts.get("attention")) != "default":
-        applied.update(speed.set_attention(denoisers(pipe), str(opts.get("attention"))))
+    if check_attention(opts.get("attention")) != "default":
+        applied.update(set_attention(denoisers(pipe), str(opts.get("attention"))))
     threshold = float(opts.get("first_block_cache") or 0.0)
     fixed = float(opts.get("cache_fixed_ratio") or 0.0)
     if threshold > 0 or fixed > 0:
@@ -251,7 +253,7 @@ def apply_speed_switches(pipe: Any, opts: Mapping[str, Any]) -> dict[str, Any]:
         if fixed > 0:
             applied["cache_fixed_ratio"] = fixed
     if opts.get("compile") and opts.get("inductor_cache_dir"):
-        applied["inductor_cache_dir"] = speed.set_inductor_cache(opts["inductor_cache_dir"])
+        applied["inductor_cache_dir"] = set_inductor_cache(opts["inductor_cache_dir"])
     if opts.get("compile"):
         for m in denoisers(pipe):
             if getattr(m, "_repeated_blocks", None):
@@ -294,7 +296,7 @@ class DiffusersBackend:
 
         self.cfg = cfg
         self.opts = check_options(cfg.options, self.OPTIONS, self.kind)
-        from reelgraph.backends.diffusers.speed import check_generic_options
+        from reelgraph.backends.diffusers.speed.options import check_generic_options
 
         check_generic_options(self.opts)
         self.folder = self._model_folder(cfg.model)
@@ -357,7 +359,7 @@ class DiffusersBackend:
         if weights:  # quantised tensors: count the bytes they really hold
             from dataclasses import replace
 
-            from reelgraph.backends.diffusers.speed import real_module_bytes
+            from reelgraph.backends.diffusers.speed.fp8 import real_module_bytes
 
             footprint = replace(footprint, components={
                 k: real_module_bytes(getattr(pipe, k)) if k in footprint.denoisers else v

@@ -6,7 +6,7 @@
   own prompt (``MotionSpec.chunk_prompts`` when given, else the shot's prompt worded as a continuation); in a bridge
   only the last chunk is pulled to the last frame. Chunk lengths are Wan frame counts (4k+1).
 
-Speed switches (``wan_speed``): the denoising loop is our own mirror of the pipeline's, so it can skip the
+Speed switches (``speed``): the denoising loop is our own mirror of the pipeline's (``wan_loop``), so it can skip the
 unconditional forward where guidance is 1, batch conditional + unconditional, force first-block-cache skips, time each
 forward and reuse prompt embeddings; a few-step preset fuses a step-distillation LoRA at load; with
 ``overlap_encode`` the mp4 encoder takes each finished chunk in a worker thread while the next chunk denoises.
@@ -33,7 +33,8 @@ from PIL import Image
 
 from reelgraph.backends.base import MediaInfo, MotionSpec
 from reelgraph.backends.diffusers.loader import DiffusersBackend, Stages, call_kwargs
-from reelgraph.backends.diffusers.speed import LOOP_OPTIONS, TextCache, check_loop_options
+from reelgraph.backends.diffusers.speed.options import LOOP_OPTIONS, check_loop_options
+from reelgraph.backends.diffusers.speed.text_cache import TextCache
 from reelgraph.errors import BackendError, UsageError
 from reelgraph.media.ffmpeg import encode_frames
 
@@ -145,7 +146,7 @@ class DiffusersVideoBackend(DiffusersBackend):
 
     def _prepare(self, pipe: Any) -> None:
         if self.opts["few_step_lora"] is not None:
-            from reelgraph.backends.diffusers.speed import load_step_lora
+            from reelgraph.backends.diffusers.speed.lora import load_step_lora
 
             self.prepared["few_step"] = {**load_step_lora(pipe, self.opts["few_step_lora"],
                                                           float(self.opts["few_step_lora_scale"])),
@@ -219,7 +220,7 @@ class DiffusersVideoBackend(DiffusersBackend):
         own_loop = type(pipe).__name__ == "WanImageToVideoPipeline"
         if own_loop and self._skip is None and "first_block_cache" in self.speed:
             from reelgraph.backends.diffusers.loader import denoisers
-            from reelgraph.backends.diffusers.speed import SkipControl
+            from reelgraph.backends.diffusers.speed.first_block_cache import SkipControl
 
             self._skip = SkipControl(denoisers(pipe))
         loop_stats: list[Any] = []
@@ -300,7 +301,7 @@ class DiffusersVideoBackend(DiffusersBackend):
     def _denoise(self, pipe: Any, stages: Stages, loop_stats: list[Any], *, cond: Image.Image, prompt: str, n: int,
                  size: tuple[int, int], seed: int, last_image: Image.Image | None, has_two: bool) -> Any:
         """One chunk's latents through the speed-switch loop (prompt embeddings from the text cache)."""
-        from reelgraph.backends.diffusers.speed import denoise
+        from reelgraph.backends.diffusers.wan_loop import denoise
 
         with stages.stage("text"):
             device = pipe._execution_device
