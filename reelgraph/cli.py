@@ -170,12 +170,19 @@ class ProgressView:
         self.count = done
 
     def on_compose(self, chunk: dict[str, Any]) -> None:
-        """The reels: cut the picture, then mix and mux each language (steps i of n)."""
+        """The reels: cut the picture, then mix and mux each language (steps i of n); the lip-sync verdict (a log
+        line)."""
         status = chunk.get("status")
         if status == "start":
             self.show("compose", "compose")
         elif status == "step":
             self.show("compose", f"compose: {chunk.get('what', '')}", int(chunk["of"]), int(chunk["step"]) - 1)
+        elif status == "lip_sync":
+            found = "; ".join(chunk.get("reasons") or []) or "mouths move only while their own lines play"
+            self.progress.console.log(f"lip-sync: {chunk['score']:.1f}/10 ({found})")
+        elif status == "lips":
+            self.progress.console.log(f"lip-sync: {chunk.get('skipped')} is {chunk.get('reason')}: "
+                                      "no mouth moves by it")
         elif status == "done" and self.total(self.stage) is not None:
             self.show("compose", "compose: done", self.total(self.stage), self.total(self.stage) or 0)
 

@@ -57,8 +57,13 @@ def _srt_seconds(stamp: str) -> float:
 
 def parse_srt(path: Path) -> list[tuple[float, float, str]]:
     """Cues of an SRT file: (start, end, text)."""
+    return parse_srt_text(path.read_text(encoding="utf-8"))
+
+
+def parse_srt_text(text: str) -> list[tuple[float, float, str]]:
+    """Cues of SRT text: (start, end, text)."""
     cues = []
-    for block in re.split(r"\n\s*\n", path.read_text(encoding="utf-8").strip()):
+    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip()):
         lines = block.splitlines()
         timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
         if timing is None:

@@ -58,6 +58,8 @@ DEFAULT_TOLERANCES: dict[str, Tolerance] = {
     "subtitle_duration_error_max_s": _t("lower", 0.05),
     "subtitle_overlap_s": _t("lower", 0.25),
     "voice_truncated_s": _t("lower", 0.25),
+    "lip_share_voiced": _t("higher", 0.05),
+    "lip_outside_own_lines": _t("lower", 0),
     "wall_s": _t("lower", 20.0, 2.0),
     "peak_rss_mb": _t("lower", 64.0, 0.5),
     "checkpoint_count": _t("lower", 2, 0.25),

@@ -2,7 +2,8 @@
 
 Per shot: kept take's critic score, attempts, first-pass acceptance, identity distance of each character to its
 master, temporal flicker, seam difference at continuous shots, duration error. Per run: the same aggregated, reel
-loudness and true peak, voice/subtitle timing, reel duration accuracy, checkpoint count and size; wall time and peak
+loudness and true peak, voice/subtitle timing, lip-sync (open-mouth frames, their share in voiced sound, mouths moving
+outside their owner's lines: evals/lipsync.py), reel duration accuracy, checkpoint count and size; wall time and peak
 memory per stage come from the worker that ran it.
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from reelgraph.agents.critic.heuristic import hue_presence, master_hues
 from reelgraph.evals.audio_metrics import loudness, voice_timing
+from reelgraph.evals.lipsync import LIP_METRICS, lip_metrics
 from reelgraph.media.ffmpeg import decode_frames, probe_video
 from reelgraph.run.lifecycle import stage_times
 from reelgraph.schema import Script, ShotResult
@@ -28,7 +30,7 @@ RUN_METRICS = (
     "identity_distance_mean", "identity_distance_max", "flicker_mean", "flicker_max", "continuous_seams", "seam_max",
     "shot_duration_error_max_s", "reel_duration_error_s", "loudness_lufs", "loudness_spread_lu", "true_peak_dbtp",
     "subtitle_offset_max_s", "subtitle_duration_error_max_s", "subtitle_overlap_s", "voice_truncated_s",
-    "wall_s", "stage_seconds", "peak_rss_mb", "stage_peak_rss_mb", "children_peak_rss_mb",
+    *LIP_METRICS, "wall_s", "stage_seconds", "peak_rss_mb", "stage_peak_rss_mb", "children_peak_rss_mb",
     "checkpoint_count", "checkpoint_writes", "checkpoint_bytes", "checkpoint_file_bytes",
 )
 """Every key a finished case's metrics carry (a value is None where it does not apply, e.g. no continuous shot)."""
@@ -169,6 +171,7 @@ def run_metrics(out: Path, wall_s: float | None = None, memory: dict[str, Any] |
         "subtitle_duration_error_max_s": _max([v["duration_error_max_s"] for v in langs.values()]),
         "subtitle_overlap_s": _max([v["overlap_s"] for v in langs.values()]),
         "voice_truncated_s": _max([v["truncated_s"] for v in langs.values()]),
+        **lip_metrics(out),
         "wall_s": round(wall_s, 3) if wall_s is not None else None,
         "stage_seconds": stage_times(out),
         "peak_rss_mb": memory.get("peak_rss_mb"),

@@ -23,7 +23,8 @@ COLUMNS = [("shots", "shots"), ("score_mean", "score"), ("score_min", "min"), ("
            ("first_pass_rate", "1st pass"), ("identity_distance_max", "identity ↓"), ("flicker_max", "flicker ↓"),
            ("seam_max", "seam ↓"), ("shot_duration_error_max_s", "dur err s"), ("loudness_lufs", "LUFS"),
            ("true_peak_dbtp", "dBTP"), ("subtitle_offset_max_s", "sub offs s"), ("subtitle_overlap_s", "cue overlap s"),
-           ("wall_s", "wall s"), ("peak_rss_mb", "peak MiB"), ("checkpoint_count", "ckpts"),
+           ("lip_share_voiced", "lips in voice"), ("lip_outside_own_lines", "lips astray ↓"), ("wall_s", "wall s"),
+           ("peak_rss_mb", "peak MiB"), ("checkpoint_count", "ckpts"),
            ("checkpoint_bytes", "ckpt bytes")]
 
 

@@ -14,6 +14,7 @@ from reelgraph.nodes.common import END
 from reelgraph.schema import Artifact
 from reelgraph.state import ReelState
 from reelgraph.steps.compose import compose_reels
+from reelgraph.steps.lips import lips_intact
 from reelgraph.steps.music import compose_score
 from reelgraph.steps.voice import build_voice_track
 from reelgraph.tools.common import script_of
@@ -48,9 +49,10 @@ def voice(state: ReelState, runtime: Runtime[RunContext]) -> Command[Literal["co
     ctx = RunContext.of(runtime)
     voices, subs = {}, {}
     for lang in script_of(state).languages:
-        kept = [state.voices.get(lang), state.subtitles.get(lang)]
-        if all(a is not None and ctx.folder.verify(a) for a in kept):
-            continue  # kept by a redo
+        voiced, subtitled = state.voices.get(lang), state.subtitles.get(lang)
+        if voiced is not None and subtitled is not None and ctx.folder.verify(voiced) \
+                and ctx.folder.verify(subtitled) and lips_intact(ctx.folder, voiced):
+            continue  # kept by a redo (with its lip track, when characters speak)
         ctx.emit("voice", language=lang)
         with progress.scope(node="voice", language=lang):
             voices[lang], subs[lang], script = build_voice_track(state, lang, ctx)

@@ -14,8 +14,8 @@ from reelgraph.schema.script import (
     Transition,
     VoiceLine,
 )
-from reelgraph.schema.takes import Artifact, ArtifactKind, Defect, ShotResult, Take, Verdict
+from reelgraph.schema.takes import Artifact, ArtifactKind, Defect, ReelDefect, ShotResult, Take, TakeDefect, Verdict
 
 __all__ = ["MAX_PROMPT_CHARS", "MAX_SHOTS", "MAX_TEXT", "SLUG", "Artifact", "ArtifactKind", "Camera", "Character",
-           "Defect", "Framing", "Lighting", "Model", "MusicBrief", "ReelRequest", "Script", "Shot", "ShotResult",
-           "Take", "Text", "Transition", "Verdict", "VoiceLine", "clean_text"]
+           "Defect", "Framing", "Lighting", "Model", "MusicBrief", "ReelDefect", "ReelRequest", "Script", "Shot",
+           "ShotResult", "Take", "TakeDefect", "Text", "Transition", "Verdict", "VoiceLine", "clean_text"]

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 from reelgraph.schema.base import MAX_TEXT, Model
 
 ArtifactKind = Literal["master", "keyframe", "clip", "music", "voice", "subtitles", "picture", "reel"]
-Defect = Literal[
+TakeDefect = Literal[
     "underexposed",
     "overexposed",
     "low_contrast",
@@ -26,6 +26,11 @@ Defect = Literal[
     "covered_face",
     "caption_illegible",
 ]
+"""What a critic may find in a take."""
+ReelDefect = Literal["lips_out_of_sync", "lips_still"]
+"""What the lip-sync check may find in the composed reel (a mouth moving outside its owner's speech; a character
+seen speaking with a still mouth): it needs the sound, which no take has."""
+Defect = Literal[TakeDefect, ReelDefect]
 
 
 Reason = Annotated[str, Field(max_length=MAX_TEXT)]

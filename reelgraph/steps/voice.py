@@ -3,13 +3,14 @@
 A line longer than its shot is sped up by at most 15 % (pitch kept); if that is not enough the Director is asked for
 a shorter line, which is spoken again. Sound is never cut mid-word: a line that still does not fit runs on into the
 next shot, and the next line waits for it. A character's line is spoken in the character's voice (`Character.voice`)
-and its subtitle names the speaker ("Mara: Run!").
+and its subtitle names the speaker ("Mara: Run!"). The visemes of every character's line, placed where the line plays
+in the reel, are kept as the language's lip track (steps/lips.py): the reel's mouths move by it.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from dataclasses import replace
 
 from reelgraph.agents.director import make_director
 from reelgraph.context import RunContext
@@ -19,6 +20,7 @@ from reelgraph.media.fit import LineTooLong, duration, fit_line
 from reelgraph.media.mix import place_lines, write_srt
 from reelgraph.schema import Artifact, Script, Shot
 from reelgraph.state import ReelState
+from reelgraph.steps.lips import SpokenLine, write_lip_track
 from reelgraph.tools.common import script_of
 
 LEAD_IN = 0.3
@@ -63,9 +65,14 @@ def speak_line(st: ReelState, ctx: RunContext, shot: int, language: str) -> Arti
                              id=f"voice.{language}.shot{shot:02d}")
 
 
+def _speaker(shot: Shot, language: str) -> str:
+    """Who says the shot's line in `language`: a character's slug, or 'narrator'."""
+    return next((line.speaker for line in shot.lines if line.language == language), "narrator")
+
+
 def _cue_text(script: Script, shot: Shot, language: str, text: str) -> str:
     """The subtitle of a shot's spoken line: a character's line names its speaker ("Mara: Run!"), narration not."""
-    speaker = next((line.speaker for line in shot.lines if line.language == language), "narrator")
+    speaker = _speaker(shot, language)
     name = next((c.name for c in script.characters if c.slug == speaker), None)
     return f"{name}: {text}" if name else text
 
@@ -80,29 +87,30 @@ def _said_elsewhere(script: Script, shot: int, language: str, text: str) -> bool
 
 
 def _spoken_and_fitted(state: ReelState, shot: Shot, language: str,
-                       ctx: RunContext) -> tuple[ReelState, Path, str]:
+                       ctx: RunContext) -> tuple[ReelState, SpokenLine]:
     """Speak the line, fit it to the shot, ask the Director for a shorter one when it cannot fit. When the shorter
     line says nothing, or repeats another shot's, the line is kept whole and runs on into the next shot."""
     _, room = _room(shot)
     for attempt in range(SHORTEN_TRIES + 1):
         art = speak_line(state, ctx, shot.index, language)
         spoken = ctx.folder.path(art.path)
+        whole = SpokenLine(spoken, art.meta["text"], art.meta.get("phonemes"))
         rel = f"audio/voice/{language}/shot{shot.index:02d}.fit.wav"
         try:
             with ctx.folder.writing(rel) as tmp:
-                fit_line(spoken, room, tmp, timeout=ctx.resolved_profile.ffmpeg_timeout)
-            return state, ctx.folder.path(rel), art.meta["text"]
+                fitted = fit_line(spoken, room, tmp, timeout=ctx.resolved_profile.ffmpeg_timeout)
+            return state, replace(whole, wav=ctx.folder.path(rel), tempo=fitted.tempo)
         except LineTooLong as too_long:
             if attempt == SHORTEN_TRIES:
-                return state, spoken, art.meta["text"]  # runs on into the next shot; never cut
+                return state, whole  # runs on into the next shot; never cut
             script = script_of(state)
             line = next(x for x in shot.lines if x.language == language)
             names = [script.character(c).name for c in shot.characters] or [c.name for c in script.characters[:1]]
             shorter = make_director(ctx.resolved_profile).shorten_line(line, names, too_long.max_tempo / too_long.ratio)
             if shorter.strip() == line.text.strip():
-                return state, spoken, art.meta["text"]  # the Director keeps it: it runs on into the next shot
+                return state, whole  # the Director keeps it: it runs on into the next shot
             if not shorter.strip() or _said_elsewhere(script, shot.index, language, shorter):
-                return state, spoken, art.meta["text"]  # nothing shorter that says something new: it runs on
+                return state, whole  # nothing shorter that says something new: it runs on
             ctx.emit("voice", language=language, shot=shot.index, shortened=shorter)
             state = state.model_copy(update={"script": _with_line(script, shot.index, language, shorter)})
             shot = script_of(state).shots[shot.index - 1]
@@ -113,15 +121,16 @@ def build_voice_track(state: ReelState, language: str, ctx: RunContext) -> tuple
     """The language's voice track (the reel's length), its subtitles from the same placements, and the script
     (with any line the Director shortened)."""
     folder = ctx.folder
-    placed, cues, start, free_at = [], [], 0.0, 0.0
+    placed, cues, spoken, start, free_at = [], [], [], 0.0, 0.0
     for shot in script_of(state).shots:
         if any(line.language == language for line in shot.lines):
-            state, wav, text = _spoken_and_fitted(state, shot, language, ctx)
+            state, line = _spoken_and_fitted(state, shot, language, ctx)
             lead, _ = _room(shot)
             at = max(start + lead, free_at)
-            seconds = duration(wav)
-            placed.append((at, wav))
-            cues.append((at, at + seconds, _cue_text(script_of(state), shot, language, text)))
+            seconds = duration(line.wav)
+            placed.append((at, line.wav))
+            cues.append((at, at + seconds, _cue_text(script_of(state), shot, language, line.text)))
+            spoken.append((_speaker(shot, language), line))
             free_at = at + seconds + TAIL
         start += shot.duration
     script = script_of(state)
@@ -129,13 +138,16 @@ def build_voice_track(state: ReelState, language: str, ctx: RunContext) -> tuple
     if overrun > 0:  # the last line runs past the reel's end: move the lines back rather than cut one
         placed = [(max(0.0, at - overrun), wav) for at, wav in placed]
         cues = [(max(0.0, a - overrun), max(0.0, b - overrun), t) for a, b, t in cues]
+    starts = [at for at, _ in placed]  # where each line plays, once moved back
+    lips = write_lip_track(folder, language, [(who, line, at) for (who, line), at in zip(spoken, starts, strict=True)])
     voice_rel, subs_rel = f"audio/voice_{language}.wav", f"subtitles/{language}.srt"
     with folder.writing(voice_rel) as tmp:
         place_lines(placed, script.duration, tmp)
     with folder.writing(subs_rel) as tmp:
         write_srt(cues, tmp)
     voice = folder.record(voice_rel, "voice", {"language": language, "seconds": script.duration,
-                                               "lines": len(placed)}, id=f"voice.{language}")
+                                               "lines": len(placed), **({"lips": lips} if lips else {})},
+                          id=f"voice.{language}")
     subs = folder.record(subs_rel, "subtitles", {"language": language,
                                                  "cues": [[round(a, 3), round(b, 3), t] for a, b, t in cues]},
                          id=f"subtitles.{language}")

@@ -37,7 +37,8 @@ def render_keyframe(prompt: str, setting: str, characters: list[str] | None = No
     image = backend.keyframe(spec, width=st.width, height=st.height)
     with ctx.folder.writing(rel) as tmp:
         image.save(tmp, format="PNG")
-    meta = {**getattr(backend, "last_meta", {}), "shot": shot.index, "attempt": st.attempt, "width": st.width,
+    made = getattr(backend, "last_meta", None) or image.info.get("reelgraph") or {}  # a Ray worker's: in the image
+    meta = {**made, "shot": shot.index, "attempt": st.attempt, "width": st.width,
             "height": st.height, "seed": seed, "backend": backend.name}
     art = ctx.folder.record(rel, "keyframe", meta, id=f"shot{shot.index:02d}.take{st.attempt}.key")
     ctx.emit("tool", tool="render_keyframe", shot=shot.index, attempt=st.attempt)

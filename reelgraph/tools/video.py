@@ -1,4 +1,9 @@
-"""Video tools: image→video from the take's keyframe, and first-last-frame bridges for continuous shots."""
+"""Video tools: image→video from the take's keyframe, and first-last-frame bridges for continuous shots.
+
+When the keyframe says where the characters' mouths are and the clip says which part of the keyframe each frame
+shows (the animatic's backends do), the take's face track is kept beside it (`takeK_faces.json`, its path and hash
+in the clip's metadata as `faces`): the reel's lip-sync draws the mouths there once the lines are spoken.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from PIL import Image
 from reelgraph.backends.base import MediaInfo, MotionSpec
 from reelgraph.context import RunContext
 from reelgraph.media.ffmpeg import decode_last_frame
+from reelgraph.media.mouths import face_track
+from reelgraph.run.folder import sha256_file
 from reelgraph.state import ReelState
 from reelgraph.tools.args import MotionArgs
 from reelgraph.tools.common import as_state, current_shot, take_artifacts, take_path
@@ -31,10 +38,24 @@ def _motion(st: ReelState, prompt: str, camera: str, seed: int, chunk_prompts: l
                       height=st.height, seed=seed, chunk_prompts=tuple(chunk_prompts or ()))
 
 
+def _faces(st: ReelState, ctx: RunContext, views: Any) -> dict[str, str] | None:
+    """The take's face track written beside it (path and sha256), when its keyframe and clip say where mouths are."""
+    key = take_artifacts(st).get("keyframe")
+    faces = key.meta.get("faces") if key is not None else None
+    if not faces or not isinstance(views, list):
+        return None
+    track = face_track(faces, views, fps=st.fps, width=st.width, height=st.height)
+    rel = take_path(st.shot, st.attempt, "_faces.json")
+    return {"path": rel, "sha256": sha256_file(ctx.folder.write_json(rel, track.to_json()))}
+
+
 def _record_clip(st: ReelState, ctx: RunContext, rel: str, info: MediaInfo,
                  extra: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     shot = current_shot(st)
     meta = {"shot": shot.index, "attempt": st.attempt, **info.meta, **extra}
+    faces = _faces(st, ctx, meta.pop("keyframe_views", None))
+    if faces is not None:
+        meta["faces"] = faces
     art = ctx.folder.record(rel, "clip", meta, id=f"shot{shot.index:02d}.take{st.attempt}.clip")
     ctx.emit("tool", tool=extra["tool"], shot=shot.index, attempt=st.attempt)
     text = f"clip of shot {shot.index} take {st.attempt} rendered: {rel} ({meta.get('frames')} frames)"

@@ -151,8 +151,10 @@ def test_clip_starts_on_the_keyframe_with_exact_frames(video: ProceduralVideoBac
     info = video.animate(stills[0], _motion(camera, seconds), out)
     n = round(seconds * 12)
     assert probe_video(out) | {"duration": 0} == {"width": W, "height": H, "fps": 12.0, "frames": n, "duration": 0}
+    views = info.meta.pop("keyframe_views")
     assert info.meta == {"frames": n, "fps": 12, "width": W, "height": H, "seconds": round(n / 12, 6),
                          "camera": camera, "backend": "procedural"}
+    assert len(views) == n and views[0] == [0, 0, W, H]  # each frame's view of the keyframe: the first is all of it
     frames = decode_frames(out)
     key = np.asarray(Image.open(stills[0]).convert("RGB"))
     assert _mad(frames[0], key) < 4

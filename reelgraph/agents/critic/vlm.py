@@ -28,7 +28,7 @@ from reelgraph.agents.llm.served import ServedAgent
 from reelgraph.agents.llm.structured import Invalid, ask_with_repair, invoke_structured, render, reply_text
 from reelgraph.config import AgentConfig
 from reelgraph.errors import BackendError, CriticError
-from reelgraph.schema import Defect, Verdict, clean_text
+from reelgraph.schema import TakeDefect, Verdict, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class VerdictReply(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     score: float = Field(ge=0, le=10, description="0 unusable … 10 ready for the film")
-    defects: list[Defect] = Field(max_length=len(get_args(Defect)), description="named defects seen")
+    defects: list[TakeDefect] = Field(max_length=len(get_args(TakeDefect)), description="named defects seen")
     reasons: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(min_length=1, max_length=6)
     frames: list[int] = Field(min_length=1, max_length=SAMPLES * 2, description="frame numbers the verdict means")
 
@@ -113,7 +113,7 @@ class VLMCritic(ServedAgent):
 
     def system(self) -> SystemMessage:
         """The system prompt: the critic's task and the defect vocabulary with what each defect means."""
-        defects = "\n".join(f"  - {d}: {DEFECT_MEANING.get(d, d)}" for d in get_args(Defect))
+        defects = "\n".join(f"  - {d}: {DEFECT_MEANING.get(d, d)}" for d in get_args(TakeDefect))
         return SystemMessage(render("critic.md", "system", defects=defects))
 
     def take_messages(self, review: TakeReview, script_title: str = "") -> tuple[list[BaseMessage], list[int]]:

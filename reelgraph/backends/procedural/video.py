@@ -3,14 +3,19 @@
 Frames are views (rectangles) of the keyframe resampled with PIL's bilinear filter. The keyframe is padded with a
 blurred mirror of itself so that a pull-out can show a little more than the frame without black bars; every other
 move stays inside the picture. Frames stream to ffmpeg one by one; nothing holds the whole clip in memory.
+
+Each clip's metadata carries `keyframe_views`: per frame, the rectangle of the keyframe it shows (`[x0, y0, x1, y1]`
+in keyframe pixels), or None where it shows something else (a bridge's travel over the previous shot and its
+dissolve). With them, a point of the keyframe (a character's mouth) is found on every frame.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -125,10 +130,14 @@ def _progress(i: int, n: int) -> float:
     return i / (n - 1) if n > 1 else 0.0
 
 
-def _camera_frames(plate: Plate, move: Move, n: int, fps: int) -> Iterator[np.ndarray]:
-    for i in range(n):
-        p = breath(i / fps) if move.breathe else ease(_progress(i, n))
-        yield np.asarray(plate.render(view(move, p, plate.w, plate.h)))
+def camera_views(move: Move, n: int, fps: int, w: int, h: int) -> list[Rect]:
+    """The view of the keyframe on each of the n frames of a clip that animates it with `move`."""
+    return [view(move, breath(i / fps) if move.breathe else ease(_progress(i, n)), w, h) for i in range(n)]
+
+
+def _camera_frames(plate: Plate, views: list[Rect]) -> Iterator[np.ndarray]:
+    for rect in views:
+        yield np.asarray(plate.render(rect))
 
 
 BLEND_MAX = 8  # frames of the dissolve inside a bridge, at most
@@ -147,13 +156,25 @@ def bridge_plan(n: int, fps: int) -> tuple[int, int, int]:
     return travel, blend, n - travel - blend
 
 
+def bridge_views(move: Move, n: int, fps: int, w: int, h: int) -> list[Rect | None]:
+    """The view of the keyframe (`b`) on each frame of a bridge: None while the bridge shows the previous shot's last
+    frame or dissolves from it, then the settling camera's view."""
+    arrive = Move(-0.12, move.px, move.py)
+    travel, blend, settle = bridge_plan(n, fps)
+    views: list[Rect | None] = [None] * (travel + blend)
+    for j in range(settle):
+        t = (j + 1) / settle
+        views.append(view(arrive, 1.0 - glide(t), w, h) if t < 1 else (0.0, 0.0, float(w), float(h)))
+    return views
+
+
 def _bridge_frames(a: Plate, b: Plate, move: Move, n: int, fps: int) -> Iterator[np.ndarray]:
     """A camera move across the cut: the camera travels into `a` (the previous shot's last frame) in the shot's
     direction, a short dissolve of at most BLEND_MAX frames, then the camera settles onto `b` (the keyframe),
     ending exactly on its framing. The view never stops moving."""
     travel_move = Move(0.2, move.px, move.py)
     arrive = Move(-0.12, move.px, move.py)
-    travel, blend, settle = bridge_plan(n, fps)
+    travel, blend, _ = bridge_plan(n, fps)
     for i in range(travel):
         yield np.asarray(a.render(view(travel_move, glide(i / travel), a.w, a.h)))
     for j in range(blend):
@@ -161,9 +182,9 @@ def _bridge_frames(a: Plate, b: Plate, move: Move, n: int, fps: int) -> Iterator
         fa = a.render(view(travel_move, 1.0 + 0.3 * (j + 1) / max(1, travel), a.w, a.h))
         fb = b.render(view(arrive, 1.0, b.w, b.h))
         yield np.asarray(Image.blend(fa, fb, alpha))
-    for j in range(settle):
-        t = (j + 1) / settle
-        yield np.asarray(b.render(view(arrive, 1.0 - glide(t), b.w, b.h)) if t < 1 else b.render((0, 0, b.w, b.h)))
+    for rect in bridge_views(move, n, fps, b.w, b.h)[travel + blend:]:
+        assert rect is not None  # the settling frames show the keyframe
+        yield np.asarray(b.render(rect))
 
 
 class ProceduralVideoBackend:
@@ -179,8 +200,9 @@ class ProceduralVideoBackend:
         move = _check(motion)
         n = frame_count(motion)
         plate = Plate(_load(keyframe, motion.width, motion.height))
-        self._encode(_camera_frames(plate, move, n, motion.fps), motion, out)
-        return self._info(motion, n)
+        views = camera_views(move, n, motion.fps, plate.w, plate.h)
+        self._encode(_camera_frames(plate, views), motion, out)
+        return self._info(motion, n, views)
 
     def bridge(self, first: Path, last: Path, motion: MotionSpec, out: Path) -> MediaInfo:
         """A clip that starts exactly on `first` and ends exactly on `last`: a camera move across a short dissolve."""
@@ -189,15 +211,17 @@ class ProceduralVideoBackend:
         a = Plate(_load(first, motion.width, motion.height))
         b = Plate(_load(last, motion.width, motion.height))
         self._encode(_bridge_frames(a, b, move, n, motion.fps), motion, out)
-        return self._info(motion, n, bridge=True)
+        return self._info(motion, n, bridge_views(move, n, motion.fps, b.w, b.h), bridge=True)
 
     @staticmethod
     def _encode(frames: Iterator[np.ndarray], motion: MotionSpec, out: Path) -> None:
         encode_frames(frames, out, fps=motion.fps, width=motion.width, height=motion.height)
 
-    def _info(self, motion: MotionSpec, n: int, *, bridge: bool = False) -> MediaInfo:
-        meta = {"frames": n, "fps": motion.fps, "width": motion.width, "height": motion.height,
-                "seconds": round(n / motion.fps, 6), "camera": motion.camera, "backend": self.name}
+    def _info(self, motion: MotionSpec, n: int, views: Sequence[Rect | None], *, bridge: bool = False) -> MediaInfo:
+        meta: dict[str, Any] = {
+            "frames": n, "fps": motion.fps, "width": motion.width, "height": motion.height,
+            "seconds": round(n / motion.fps, 6), "camera": motion.camera, "backend": self.name,
+            "keyframe_views": [None if v is None else [round(c, 3) for c in v] for v in views]}
         if bridge:
             meta["bridge"] = True
         return MediaInfo(meta=meta)

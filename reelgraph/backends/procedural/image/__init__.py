@@ -4,7 +4,8 @@ A keyframe is the shot's place (one painter per key of reelgraph.schema.places, 
 weather and season), the cast arranged by framing and composition (layout.py), drawn from their bible entries
 (looks.py, figures.py, animals.py) the same way as in their masters, foreground props, and the shot's action as a
 caption. Everything is drawn at 2x and downscaled for anti-aliasing; exposure is a gain of 2**EV.
-The seed moves placement, scale, props and the light's direction, never a character's look.
+The seed moves placement, scale, props and the light's direction, never a character's look. A keyframe's metadata
+says where each seen character's mouth is (faces.py), for the lip-sync drawn once the voices exist.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PIL import Image, ImageDraw
 
 from reelgraph.backends.base import KeyframeSpec
 from reelgraph.backends.procedural.image.caption import band_height, draw_caption, shown
+from reelgraph.backends.procedural.image.faces import faces_meta
 from reelgraph.backends.procedural.image.figures import draw_character
 from reelgraph.backends.procedural.image.layout import Placement, _layout, arrange
 from reelgraph.backends.procedural.image.looks import Look, look_of
@@ -64,16 +66,18 @@ def _plant(sc: Scene, x: float, base: float, top: float, r: float) -> None:
         sc.d.rectangle([x - 0.6 * r, base - 0.9 * r, x + 0.6 * r, base], fill=sc.lit((120, 64, 44)))
 
 
-def _foreground(sc: Scene, ps: list[Placement], flaw: str, wide: bool, rng: random.Random) -> None:
-    """A foreground prop chosen by the seed: clean in a corner, or (flaw 'prop') right over a face."""
+def _foreground(sc: Scene, ps: list[Placement], flaw: str, wide: bool, rng: random.Random) -> Placement | None:
+    """A foreground prop chosen by the seed: clean in a corner, or (flaw 'prop') right over a face, whose placement
+    is returned."""
     faces = [p for p in ps if not p.back]
     if flaw == "prop" and faces:
-        x0, y0, x1, y1 = rng.choice(faces).head()
+        covered = rng.choice(faces)
+        x0, y0, x1, y1 = covered.head()
         r = 0.75 * (x1 - x0)
         _plant(sc, (x0 + x1) / 2 + rng.uniform(-0.2, 0.2) * r, sc.h, (y0 + y1) / 2, r)
-        return
+        return covered
     if rng.random() < 0.5:
-        return
+        return None
     r = 0.09 * sc.h
     x = rng.choice((rng.uniform(0.02, 0.09), rng.uniform(0.91, 0.98))) * sc.w
     box = (x - 1.8 * r, sc.h - 0.32 * sc.h - r, x + 1.8 * r, sc.h)
@@ -81,6 +85,7 @@ def _foreground(sc: Scene, ps: list[Placement], flaw: str, wide: bool, rng: rand
                                         if wide else [])
     if not any(_overlaps(box, b) for b in keep):
         _plant(sc, x, sc.h, sc.h - 0.32 * sc.h, r)
+    return None
 
 
 def _figures(sc: Scene, ps: list[Placement], wide: bool) -> None:
@@ -133,10 +138,13 @@ class ProceduralImageBackend:
         sc.gain, sc.light_x = rng.uniform(0.84, 1.06), rng.choice((0.15, 0.85))
         paint_place(sc, key, words, spec.crowd)
         _figures(sc, ps, spec.framing == "wide")
-        _foreground(sc, ps, flaw, spec.framing == "wide", rng)
+        covered = _foreground(sc, ps, flaw, spec.framing == "wide", rng)
         if not sc.interior:
             weather(sc)
         img = _meter(sc.img.reduce(SS), sc.lighting, spec.exposure)
         self.last_meta = {"place": key or "fallback", "framing": spec.framing, "composition": spec.composition,
-                          "captioned": bool(caption)}
-        return draw_caption(img, caption) if caption else img
+                          "captioned": bool(caption),
+                          "faces": faces_meta(ps, [c.slug for c in spec.characters], SS, width, height, covered)}
+        out = draw_caption(img, caption) if caption else img
+        out.info["reelgraph"] = self.last_meta  # travels with the image where `last_meta` cannot (Ray workers)
+        return out

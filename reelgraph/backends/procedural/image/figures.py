@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PIL import ImageDraw
 
-from reelgraph.backends.procedural.image.animals import animal_head, draw_animal
+from reelgraph.backends.procedural.image.animals import QUADS, animal_head, draw_animal
 from reelgraph.backends.procedural.image.looks import Look
 from reelgraph.backends.procedural.image.paint import INK, RGB, Lit, Pen, shade
 
@@ -195,6 +195,31 @@ def draw_character(d: ImageDraw.ImageDraw, lk: Look, cx: float, top: float, h: f
         return
     p = Pen(d, cx, top, h, lit)
     (_robot if lk.kind == "robot" else _humanoid)(p, lk, facing, back)
+
+
+def mouth_of(lk: Look, facing: float = 0.0) -> tuple[float, float, float]:
+    """(u, v, width) of the mouth in the figure box, as drawn for a figure facing `facing`: the humanoid's mouth line,
+    the robot's grille, the lower edge of an animal's muzzle or its beak, the creature's mouth."""
+    if lk.kind == "humanoid":
+        hx, hy, r = head_of(lk)
+        return hx + facing * 0.25 * r, hy + 0.69 * r, 0.5 * r
+    if lk.kind == "robot":
+        return facing * 0.02, 0.188, 0.07
+    hx, hy, r = animal_head(lk)
+    if lk.species in QUADS:
+        q = QUADS[lk.species]
+        sy = hy + (0.35 * r if lk.species == "horse" else 0.15 * r)
+        u, v, w = hx + 0.65 * r + 0.5 * q.snout, sy + 0.42 * r, 0.45 * (0.7 * r + q.snout)
+    else:
+        u, v, w = {"rabbit": (hx + 0.85 * r, hy + 0.5 * r, 0.35 * r), "bird": (hx + 1.1 * r, hy + 0.05 * r, 0.5 * r),
+                   "owl": (hx, hy + 0.14, 0.06)}.get(lk.species, (0.0, hy + 0.105, 0.2))
+    return (-u if facing < 0 else u), v, w  # an animal facing left is drawn mirrored
+
+
+def mouth_box(lk: Look, cx: float, top: float, h: float, facing: float = 0.0) -> tuple[float, float, float]:
+    """The mouth's centre and width (x, y, w) in canvas pixels for a figure drawn at (cx, top, h)."""
+    u, v, w = mouth_of(lk, facing)
+    return cx + u * h, top + v * h, w * h
 
 
 def head_box(lk: Look, cx: float, top: float, h: float, facing: float = 0.0) -> tuple[float, float, float, float]:

@@ -30,6 +30,7 @@ class Placement:
     facing: float = 0.0
     back: bool = False
     dark: bool = False
+    who: int = -1  # the figure's index in the looks arranged (placements may be drawn in another order)
 
     @property
     def half(self) -> float:
@@ -102,13 +103,13 @@ def _base(looks: list[Look], w: int, h: int, framing: str, floor: float) -> list
     if framing == "two_shot" and n >= 2:
         rest = _layout(looks[2:], w, h, "medium") if n > 2 else []
         pair = _layout(looks[:2], w, h, "medium")
-        out = [Placement(lk, x, t, f * 0.95, facing=1.0 if i == 0 else -1.0)
+        out = [Placement(lk, x, t, f * 0.95, facing=1.0 if i == 0 else -1.0, who=i)
                for i, (lk, (_, t, f), x) in enumerate(zip(looks[:2], pair, (0.3 * w, 0.7 * w), strict=True))]
-        for lk, (x, t, f) in zip(looks[2:], rest, strict=True):  # others further back, smaller, between
-            out.insert(0, Placement(lk, 0.5 * w + (x - 0.5 * w) * 0.3, t + 0.15 * h, f * 0.5))
+        for k, (lk, (x, t, f)) in enumerate(zip(looks[2:], rest, strict=True)):  # others further back, between
+            out.insert(0, Placement(lk, 0.5 * w + (x - 0.5 * w) * 0.3, t + 0.15 * h, f * 0.5, who=2 + k))
         return out
     base = _layout(looks, w, h, "medium" if framing in ("over_shoulder", "two_shot") else framing, floor)
-    return [Placement(lk, cx, top, fh, facing=_facing(i, n, cx, w))
+    return [Placement(lk, cx, top, fh, facing=_facing(i, n, cx, w), who=i)
             for i, (lk, (cx, top, fh)) in enumerate(zip(looks, base, strict=True))]
 
 
@@ -116,12 +117,12 @@ def _over_shoulder(looks: list[Look], w: int, h: int) -> list[Placement]:
     """The first character's back large at a side of the foreground, facing the second; the others beyond."""
     fg, lk2 = looks[0], looks[1]
     fh = 2.4 * h * fg.rel ** 0.5
-    fg_p = Placement(fg, 0.12 * w, 0.28 * h, fh, facing=1.0, back=True)
+    fg_p = Placement(fg, 0.12 * w, 0.28 * h, fh, facing=1.0, back=True, who=0)
     rest = _layout([lk2, *looks[2:]], int(0.62 * w), h, "medium")
     out = []
     for i, (lk, (x, t, f)) in enumerate(zip([lk2, *looks[2:]], rest, strict=True)):
         scale = 0.95 if i == 0 else 0.6
-        out.append(Placement(lk, 0.36 * w + x, t + (0 if i == 0 else 0.12 * h), f * scale, facing=-1.0))
+        out.append(Placement(lk, 0.36 * w + x, t + (0 if i == 0 else 0.12 * h), f * scale, facing=-1.0, who=1 + i))
     return [*out[1:], out[0], fg_p]  # drawn back to front
 
 
