@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from reelgraph.run.folder import RunFolder
+from reelgraph.run.folder import RunFolder, sha256_file
 from reelgraph.run.names import is_studio_scratch, owned_folders
 from reelgraph.schema import Artifact
 from reelgraph.state import ReelState
@@ -35,9 +37,24 @@ def _check(folder: RunFolder, art: Artifact | None, shot: int | None = None) -> 
     return None
 
 
+def _check_side(folder: RunFolder, ref: Any, shot: int | None = None) -> Broken | None:
+    """A side file an artifact's metadata names as {"path", "sha256"} (a take's face track, a voice's lip track)."""
+    if not isinstance(ref, Mapping) or not isinstance(ref.get("path"), str):
+        return None
+    full = folder.path(ref["path"])
+    if not full.is_file():
+        return Broken(ref["path"], "missing", shot)
+    if sha256_file(full) != ref.get("sha256"):
+        return Broken(ref["path"], "changed since it was made (sha256 differs)", shot)
+    return None
+
+
 def broken_artifacts(state: ReelState, folder: RunFolder) -> list[Broken]:
-    """Every recorded artifact a later step or the user relies on that is missing or changed."""
+    """Every recorded artifact a later step or the user relies on that is missing or changed, side files included
+    (a kept take's face track: the shot is made again; a voice's lip track: the voice and the reels are)."""
     found = [_check(folder, r.best.clip, r.shot) for r in state.done]
+    found += [_check_side(folder, r.best.clip.meta.get("faces"), r.shot) for r in state.done]
+    found += [_check_side(folder, a.meta.get("lips")) for a in state.voices.values()]
     found += [_check(folder, r.best.keyframe, r.shot) for r in state.done]
     found += [_check(folder, a) for a in state.masters.values()]
     found += [_check(folder, state.music)]

@@ -60,3 +60,23 @@ def test_the_reel_was_judged_in_sync_when_composed(run: Path) -> None:
     assert fig is not None and verdict["metrics"]["open"] == fig.open  # the check and the eval measure alike
     kept = json.loads((run / "shots" / "shot02" / "kept.json").read_text(encoding="utf-8"))
     assert (run / kept["takes"][0]["clip"]["meta"]["faces"]["path"]).is_file()
+
+
+def test_a_damaged_lip_or_face_track_is_named_by_resume_and_made_again_by_repair(run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "porch"
+    shutil.copytree(run, copy)
+    (copy / "audio" / "lips_en.json").write_text('{"language": "en", "speakers": {}}', encoding="utf-8")
+    face = json.loads((copy / "shots" / "shot02" / "kept.json").read_text(encoding="utf-8"))
+    face_path = copy / face["takes"][0]["clip"]["meta"]["faces"]["path"]
+    face_path.unlink()
+    named = cli("resume", "--out", str(copy))
+    assert named.returncode != 0 and "audio/lips_en.json" in named.stderr and face_path.name in named.stderr
+    fixed = cli("resume", "--out", str(copy), "--repair")
+    assert fixed.returncode == 0, fixed.stderr[-3000:]
+    redone = json.loads((copy / "shots" / "shot02" / "kept.json").read_text(encoding="utf-8"))
+    assert (copy / redone["takes"][-1]["clip"]["meta"]["faces"]["path"]).is_file(), "shot 2 was made again"
+    assert json.loads((copy / "audio" / "lips_en.json").read_text())["speakers"], "the voice was made again"
+    verdict = json.loads((copy / "lip_sync.json").read_text(encoding="utf-8"))
+    assert verdict["defects"] == [] and verdict["score"] == 10.0, verdict
