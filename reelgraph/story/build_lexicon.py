@@ -176,7 +176,7 @@ def build() -> dict:
                   and not any(wn.synsets(w, pos) for pos in "vasr")}
     return {"nouns": nouns, "words": sorted(words - set(nouns)), "geo": sorted(geo), "exc": exc,
             "cues": _cues(wn, nouns), "buildings": _buildings(wn, nouns),
-            "only_nouns": sorted(only_nouns), "given": _given_names(),
+            "only_nouns": sorted(only_nouns), "given": _given_names(), "given_gender": _given_genders(),
             "forms": _forms()}
 
 
@@ -231,6 +231,25 @@ def _given_names() -> list[str]:
             if line.split():
                 out.add(line.split()[0].lower())
     return sorted(out)
+
+
+def _given_genders() -> dict[str, str]:
+    """First names the census lists give to one sex far more than the other (9 to 1 by frequency): name -> f or m."""
+    import names
+
+    root = Path(names.__file__).parent
+    share: dict[str, dict[str, float]] = {}
+    for sex, name in (("f", "dist.female.first"), ("m", "dist.male.first")):
+        for line in (root / name).read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 2:
+                share.setdefault(parts[0].lower(), {})[sex] = float(parts[1]) or 0.0005
+    out = {}
+    for first, by_sex in share.items():
+        f, m = by_sex.get("f", 0.0), by_sex.get("m", 0.0)
+        if f >= 9 * m or m >= 9 * f:
+            out[first] = "f" if f > m else "m"
+    return dict(sorted(out.items()))
 
 
 def _forms() -> dict[str, dict[str, str]]:

@@ -125,6 +125,12 @@ def given_names() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def given_genders() -> dict[str, str]:
+    """First names the census lists give to one sex far more than the other (lower case) -> "f" or "m"."""
+    return dict(extract().get("given_gender", {}))
+
+
+@lru_cache(maxsize=1)
 def buildings() -> frozenset[str]:
     """English nouns WordNet files as buildings, rooms or structures the place keys do not cover ("observatory")."""
     return frozenset(extract().get("buildings", ()))

@@ -1061,6 +1061,9 @@ class Reader:
                     self._set_gender(k, named.split()[0])
                     if role:
                         self._set_gender(k, role)
+                    if not self.cast[k].gender:  # "Lena", "Abel": the census lists' sex of the first name
+                        first = next((p for p in named.replace(".", " ").split() if p.lower() not in HONORIFICS), "")
+                        self.cast[k].gender = lexicon.given_genders().get(first.lower(), "")
                         cat = lexicon.category(role, lang) or ""
                         if cat.startswith("a:"):
                             self.cast[k].kind = cat[2:]
@@ -1317,7 +1320,8 @@ class Reader:
 
     def _speaker(self, toks: list[Tok], start: int, end: int, members: list[int]) -> int | None:
         """Who says the quote at [start, end): '"Run!" says Mara', '"Run!" Mara says', 'Mara says, "Run!"',
-        'Mara asks Tom: "…"', 'she whispers "…"' (a pronoun resolved as the story goes)."""
+        'Mara asks Tom: "…"', 'she whispers "…"' (a pronoun resolved as the story goes), 'Tomas points at the sea:
+        "…"' (a quote the clause's subject introduces with a colon)."""
         after = [t for t in toks if t.start >= end and t.text[0].isalpha()][:4]
         before = [t for t in toks if t.end <= start and t.text[0].isalpha()][-5:]
         nouns = [t for t in after if t.low not in DETS]
@@ -1334,6 +1338,17 @@ class Reader:
                 while j > 0 and before[j].low.endswith("ly"):
                     j -= 1  # "Mara softly says"
                 return self._who(before[j], members)
+        lead = [t for t in toks if t.end <= start]
+        if lead and lead[-1].text in {":", "—", "–"}:  # 'Tomas points at the horizon: "…"': the clause's subject
+            clause = lead[:-1]
+            for k in range(len(clause) - 1, -1, -1):
+                if clause[k].text in {".", "!", "?", ";", ":", '"', "“", "”", "»", "«"}:
+                    clause = clause[k + 1:]
+                    break
+            for t in [t for t in clause if t.text[0].isalpha() and t.low not in DETS][:2]:
+                who = self._who(t, members)
+                if who is not None:
+                    return who
         return None
 
 

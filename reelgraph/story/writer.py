@@ -55,6 +55,24 @@ FUNCTION_END = STOP["en"] | STOP["fr"] | STOP["de"] | STOP["es"]
 DARK = re.compile(r"\b(darkness|blackout|pitch[- ]black|power cut|power outage|in the dark|lights go out)\b", re.I)
 
 
+CONTRACTIONS: dict[str, list[tuple[re.Pattern[str], str]]] = {
+    "fr": [(re.compile(r"\b([àÀ]) le\b"), "au"), (re.compile(r"\b([àÀ]) les\b"), "aux"),
+           (re.compile(r"\b([dD])e le\b"), "du"), (re.compile(r"\b([dD])e les\b"), "des")],
+    "de": [(re.compile(r"\b([iI])n dem\b"), "im"), (re.compile(r"\b([iI])n das\b"), "ins"),
+           (re.compile(r"\b([zZ])u dem\b"), "zum"), (re.compile(r"\b([zZ])u der\b"), "zur")],
+    "es": [(re.compile(r"\b([aA]) el\b"), "al"), (re.compile(r"\b([dD])e el\b"), "del")],
+}
+"""Article contractions a sentence frame can produce ("à le village" is "au village", "in dem Hof" is "im Hof")."""
+
+
+def contract(lang: str, text: str) -> str:
+    """`text` with its language's obligatory contractions of a preposition and an article (the case kept)."""
+    for pattern, short in CONTRACTIONS.get(lang, []):
+        text = pattern.sub(lambda m, short=short: (short[0].upper() if m.group(1).isupper() else short[0])
+                           + short[1:], text)
+    return text
+
+
 class PlanItem(TypedDict):
     """One planned shot: what kind of shot, on which event, and what it shows."""
 
@@ -456,7 +474,7 @@ class Writer:
             options += fr["place"]
         for k in range(len(options)):
             tmpl = options[(frame_i + k) % len(options)]
-            text = tmpl.format(who=who, place=pl)
+            text = contract(lang, tmpl.format(who=who, place=pl))
             text = text[0].upper() + text[1:] if text else text
             if text.lower() not in used and text.strip(" .。।"):
                 return text

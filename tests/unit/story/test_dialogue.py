@@ -29,6 +29,9 @@ def test_quoted_words_are_spoken_by_whoever_says_them() -> None:
     ("Lena and Oskar wait at the station. Lena asks, “Is that our train?”", "lena", "Is that our train?"),
     ("Lena and Oskar wait at the station. «Not yet» replies Oskar.", "oskar", "Not yet"),
     ("Lena and Oskar wait at the station. „Komm mit!“ Oskar says.", "oskar", "Komm mit!"),
+    ('Lena and Oskar wait at the station. Oskar points down the track: "There it is, Lena!"', "oskar",
+     "There it is, Lena!"),
+    ('Lena and Oskar wait at the station. She checks the board — "Platform two."', "lena", "Platform two."),
 ])
 def test_quote_marks_and_attributions(prompt: str, speaker: str, words: str) -> None:
     script = write_script(ReelRequest(prompt=prompt, shots=2))
@@ -57,3 +60,11 @@ def test_a_line_is_spoken_by_the_narrator_or_a_cast_member() -> None:
         for line in shot["lines"]:
             line.pop("speaker")
     assert {line.speaker for shot in Script.model_validate(data).shots for line in shot.lines} == {"narrator"}
+
+
+def test_sentence_frames_use_the_languages_contractions() -> None:
+    prompt = "Marta mends her nets in the village while Tomas walks to the harbour."
+    script = write_script(ReelRequest(prompt=prompt, shots=4, languages=["en", "fr"]))
+    french = " ".join(line.text for shot in script.shots for line in shot.lines if line.language == "fr")
+    assert " le village" not in french.replace("au village", "") or "à le" not in french
+    assert "à le " not in french and "à les " not in french and "de le " not in french
