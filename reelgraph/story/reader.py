@@ -208,6 +208,7 @@ TRAVEL = {"run", "race", "chase", "walk", "travel", "drive", "ride", "fly", "sai
           "hunt", "train"}
 RISE = {"climb", "rise", "jump", "soar", "lift", "fly", "reach", "grow", "ascend", "stand"}
 FALL = {"fall", "drop", "sink", "collapse", "dive", "slip", "kneel", "sit", "bow"}
+CROWD_WORDS = _words("everyone everybody villagers townsfolk townspeople onlookers spectators")
 # words that say someone speaks the quoted words ("says", "asks", "whispers"; lemmas and the usual forms)
 SPEECH = _words(
     "say says said ask asks asked whisper whispers whispered shout shouts shouted yell yells yelled cry cries "
@@ -1159,6 +1160,9 @@ class Reader:
                 continue
             prev = toks[i - 1] if i else None
             nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if t.low in CROWD_WORDS or (t.low in {"whole", "entire"} and nxt is not None
+                                        and (nxt.cat or "").startswith(("l:", "g"))):
+                self.crowd_here = True  # "everyone", "the whole village gathers": its people, a crowd
             if lang == "en" and t.cat and t.low != t.lem and t.low.endswith("s") and t.text.islower() and \
                     (prev is None or (prev.low not in DETS | set(NUMBERS) | PLACE_PREPS | {"of", "and", "or"}
                                       and prev.cat is None and not prev.low.endswith(("y", "ful", "ed")))) and \

@@ -186,3 +186,11 @@ def test_a_building_no_place_key_covers_is_drawn_labelled_with_the_storys_words(
     assert {shot.place for shot in s.shots} == {""} and all("the old observatory" in x.setting for x in s.shots)
     assert cast(s)["Mateo"] == ("person", "child"), "'Mateo, nine,' is a child"
     assert not any("fallback" in x.setting for x in s.shots), "the story did name its place"
+
+
+def test_a_whole_village_or_everyone_is_a_crowd() -> None:
+    from reelgraph.story.reader import read_story
+
+    story = read_story("Marta mends her nets on the pier. At noon the whole village gathers at the market. "
+                       "Everyone cheers when the boats come in.")
+    assert [e.crowd for e in story.events] == [False, True, True]
