@@ -85,8 +85,9 @@ class Fidelity(BaseModel):
     roles of unnamed characters. `also`: names or roles the script may cast without being wrong (minor characters).
     `kinds`: {kind: exact count} or kinds that must be present. `place`: acceptable keys of PLACES for the story's
     main place; `places`: other places the story visits (counted in the shot-level share). `not_cast`: words that must
-    not name or describe a character; `not_places`: keys no shot may be set in. `language`: the prompt's language
-    (default: the request's first).
+    not name or describe a character; `not_places`: keys no shot may be set in. `speakers`: names that must speak at
+    least one line in their own voice (the story quotes them). `language`: the prompt's language (default: the
+    request's first).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -99,6 +100,7 @@ class Fidelity(BaseModel):
     places: list[str] = Field(default_factory=list)
     not_cast: list[str] = Field(default_factory=list)
     not_places: list[str] = Field(default_factory=list)
+    speakers: list[str | CastRole] = Field(default_factory=list)
     language: str | None = None
 
     @field_validator("place", "places", "not_places")

@@ -219,7 +219,8 @@ def _size_ok(size: int | tuple[int, int], n: int) -> bool:
 
 
 def constraints(fid: Fidelity, script: Script) -> dict[str, dict[str, Any]]:
-    """The fidelity block's yes/no constraints: cast size, kinds, words no character may be, places no shot may be."""
+    """The fidelity block's yes/no constraints: cast size, kinds, words no character may be, places no shot may be,
+    characters who must speak a line of their own."""
     out: dict[str, dict[str, Any]] = {}
     chars = script.characters
     if fid.cast_size is not None:
@@ -238,6 +239,10 @@ def constraints(fid: Fidelity, script: Script) -> dict[str, dict[str, Any]]:
     if fid.not_places:
         hits = sorted({s.place for s in script.shots if s.place in fid.not_places})
         out["not_places"] = {"ok": not hits, "detail": ", ".join(hits) or "none"}
+    if fid.speakers:
+        speaking = {line.speaker for shot in script.shots for line in shot.lines}
+        silent = [_label(e) for e in fid.speakers if not any(entry_matches(e, c) and c.slug in speaking for c in chars)]
+        out["speakers"] = {"ok": not silent, "detail": f"not speaking: {', '.join(silent)}" if silent else "all speak"}
     return out
 
 

@@ -216,10 +216,17 @@ SPEECH = _words(
     "muttered scream screams screamed exclaim exclaims exclaimed add adds added snap snaps snapped sigh sighs sighed "
     "hiss hisses hissed plead pleads pleaded beg begs begged warn warns warned announce announces announced "
     "declare declares declared gasp gasps gasped growl growls growled bark barks barked sing sings sang laugh laughs "
-    "laughed insist insists insisted tell tells told "
+    "laughed insist insists insisted tell tells told grumble grumbles grumbled mumble mumbles mumbled groan "
+    "groans groaned chuckle chuckles chuckled giggle giggles giggled sob sobs sobbed stammer stammers stammered "
+    "bellow bellows bellowed roar roars roared explain explains explained promise promises promised admit admits "
+    "admitted protest protests protested interrupt interrupts interrupted remark remarks remarked joke jokes joked "
+    "tease teases teased cheer cheers cheered "
+    "explique expliqué grogne grogné marmonne marmonné souffle soufflé s'exclame rétorque rétorqué "
     "dit dis demande demandé murmure murmuré crie crié répond répondu chuchote chuchoté s'écrie lance ajoute "
     "sagt sagte fragt fragte ruft rief flüstert flüsterte antwortet antwortete schreit schrie meint meinte "
-    "dice dijo pregunta preguntó grita gritó susurra susurró responde respondió exclama exclamó murmura murmuró")
+    "brummt brummte erklärt erklärte "
+    "dice dijo pregunta preguntó grita gritó susurra susurró responde respondió exclama exclamó murmura murmuró "
+    "explica explicó añade añadió contesta contestó")
 QUOTE = re.compile(r'"([^"\n]{1,600})"|“([^”"\n]{1,600})”|«\s*([^»\n]{1,600}?)\s*»|„([^“”"\n]{1,600})[“”]')
 
 
@@ -1324,36 +1331,64 @@ class Reader:
 
     def _speaker(self, toks: list[Tok], start: int, end: int, members: list[int]) -> int | None:
         """Who says the quote at [start, end): '"Run!" says Mara', '"Run!" Mara says', 'Mara says, "Run!"',
-        'Mara asks Tom: "…"', 'she whispers "…"' (a pronoun resolved as the story goes), 'Tomas points at the sea:
-        "…"' (a quote the clause's subject introduces with a colon)."""
-        after = [t for t in toks if t.start >= end and t.text[0].isalpha()][:4]
-        before = [t for t in toks if t.end <= start and t.text[0].isalpha()][-5:]
+        'Mara asks Tom: "…"', 'she whispers "…"' (a pronoun resolved as the story goes), '« … » dit-il',
+        '« … », répond monsieur Berthier', 'Lina ties on her apron and asks, "…"' and 'Tomas points at the sea:
+        "…"' (the subject of the clause that says or introduces it)."""
+        after = [t for t in toks if t.start >= end and t.text[0].isalpha()][:5]
+        before = [t for t in toks if t.end <= start and t.text[0].isalpha()][-6:]
         nouns = [t for t in after if t.low not in DETS]
-        if len(nouns) >= 2 and (nouns[0].low in SPEECH or nouns[0].lem in SPEECH):  # "says Mara", "said the girl"
-            who = self._who(nouns[1], members)
+        if nouns and _speech(nouns[0]):  # "says Mara", "said the girl", "répond monsieur Berthier", "dit-il"
+            who = self._inverted(nouns[0], members)
+            for t in nouns[1:4]:
+                if who is not None:
+                    break
+                if t.low not in HONORIFICS:
+                    who = self._who(t, members)
+                    if who is None:
+                        break
             if who is not None:
                 return who
         for k, t in enumerate(nouns[:3]):  # "Mara says", "the old man whispers"
-            if k + 1 < len(nouns) and (nouns[k + 1].low in SPEECH or nouns[k + 1].lem in SPEECH):
-                return self._who(t, members)
+            if k + 1 < len(nouns) and _speech(nouns[k + 1]):
+                who = self._who(t, members)
+                if who is not None:
+                    return who
         for k in range(len(before) - 1, 0, -1):  # "Mara says,", "she whispers", "Mara asks Tom:"
-            if before[k].low in SPEECH or before[k].lem in SPEECH:
+            if _speech(before[k]):
                 j = k - 1
                 while j > 0 and before[j].low.endswith("ly"):
                     j -= 1  # "Mara softly says"
-                return self._who(before[j], members)
+                who = self._who(before[j], members)
+                if who is not None:
+                    return who
+                break  # "Lina ties on her apron and asks,": the clause's subject says it
         lead = [t for t in toks if t.end <= start]
-        if lead and lead[-1].text in {":", "—", "–"}:  # 'Tomas points at the horizon: "…"': the clause's subject
-            clause = lead[:-1]
+        said_by_clause = bool(lead) and (lead[-1].text in {":", "—", "–"} or any(_speech(t) for t in before))
+        if said_by_clause:  # 'Tomas points at the horizon: "…"', 'Juliette rougit et demande : « … »'
+            clause = lead[:-1] if lead[-1].text in {":", "—", "–", ","} else lead
             for k in range(len(clause) - 1, -1, -1):
                 if clause[k].text in {".", "!", "?", ";", ":", '"', "“", "”", "»", "«"}:
                     clause = clause[k + 1:]
                     break
-            for t in [t for t in clause if t.text[0].isalpha() and t.low not in DETS][:2]:
+            for t in [t for t in clause if t.text[0].isalpha() and t.low not in DETS | HONORIFICS][:2]:
                 who = self._who(t, members)
                 if who is not None:
                     return who
         return None
+
+    def _inverted(self, verb: Tok, members: list[int]) -> int | None:
+        """The pronoun of an inverted speech verb ("dit-il", "demanda-t-elle"), resolved; None for any other word."""
+        last = verb.low.rsplit("-", 1)[-1] if "-" in verb.low else ""
+        gender = "f" if last in FEMALE_PRON else "m" if last in MALE_PRON else ""
+        if not gender:
+            return None
+        here = [k for k in members if self.cast[k].gender == gender]
+        return here[0] if here else self._resolve(gender, set())
+
+
+def _speech(t: Tok) -> bool:
+    """Whether a word says that someone speaks ("says", "asks", "dit-il")."""
+    return t.low in SPEECH or t.lem in SPEECH or t.low.split("-", 1)[0] in SPEECH
 
 
 def read_story(text: str) -> Story:

@@ -145,7 +145,8 @@ def _pick(story: Story, n: int) -> list[Event]:
         return evs
     if n == 1:
         return [evs[0]]
-    score = [(e.emotion + e.meet + e.travel + e.new_place + e.passing + len(e.members) * 0.2) for e in evs]
+    score = [(e.emotion + e.meet + e.travel + e.new_place + e.passing + len(e.members) * 0.2 + 1.5 * bool(e.said))
+             for e in evs]  # a line a character says is the story too
     chosen = {0, len(evs) - 1}
     # spread: one per segment, best scoring inside it
     for s in range(1, n - 1):

@@ -68,3 +68,17 @@ def test_sentence_frames_use_the_languages_contractions() -> None:
     french = " ".join(line.text for shot in script.shots for line in shot.lines if line.language == "fr")
     assert " le village" not in french.replace("au village", "") or "à le" not in french
     assert "à le " not in french and "à les " not in french and "de le " not in french
+
+
+@pytest.mark.parametrize(("prompt", "said"), [
+    ('Hugo kneads the dough. Lina ties on her apron and asks, "What do I do first?"', ("lina", "What do I do first?")),
+    ('Juliette et monsieur Berthier sont au marché. « Tu as bien grandi ! » dit-il.',
+     ("berthier", "Tu as bien grandi !")),
+    ('Juliette et monsieur Berthier sont au marché. « Les meilleures », répond monsieur Berthier.',
+     ("berthier", "Les meilleures")),
+    ('Hugo and Lina open the bakery. "You\'re late," Hugo grumbles.', ("hugo", "You're late")),
+])
+def test_who_says_it_when_the_sentence_is_built_another_way(prompt: str, said: tuple[str, str]) -> None:
+    script = write_script(ReelRequest(prompt=prompt, shots=2, languages=[
+        "fr" if "marché" in prompt else "en"]))
+    assert said in [(line.speaker, line.text) for shot in script.shots for line in shot.lines]
