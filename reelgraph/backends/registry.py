@@ -22,6 +22,7 @@ BACKENDS: dict[tuple[str, str], str] = {
     ("speech", "offline"): "reelgraph.backends.audio.offline_speech:OfflineSpeechBackend",
     ("image", "diffusers"): "reelgraph.backends.diffusers.image:DiffusersImageBackend",
     ("video", "diffusers"): "reelgraph.backends.diffusers.video:DiffusersVideoBackend",
+    ("video", "ltx2"): "reelgraph.backends.diffusers.dialogue:LTX2DialogueBackend",
     ("music", "musicgen"): "reelgraph.backends.audio.musicgen:MusicgenBackend",
     ("music", "acestep"): "reelgraph.backends.audio.acestep:AceStepMusicBackend",
     ("speech", "vits"): "reelgraph.backends.audio.vits:VitsSpeechBackend",

@@ -127,7 +127,8 @@ def given_names() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def given_genders() -> dict[str, str]:
     """First names the census lists give to one sex far more than the other (lower case) -> "f" or "m"."""
-    return dict(extract().get("given_gender", {}))
+    table = extract().get("given_gender", {})
+    return {str(k): str(v) for k, v in table.items()} if isinstance(table, dict) else {}
 
 
 @lru_cache(maxsize=1)

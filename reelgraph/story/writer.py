@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from typing import NotRequired, TypedDict, cast
 
 from reelgraph.backends.audio.offline_speech import character_voice
@@ -68,9 +69,15 @@ CONTRACTIONS: dict[str, list[tuple[re.Pattern[str], str]]] = {
 def contract(lang: str, text: str) -> str:
     """`text` with its language's obligatory contractions of a preposition and an article (the case kept)."""
     for pattern, short in CONTRACTIONS.get(lang, []):
-        text = pattern.sub(lambda m, short=short: (short[0].upper() if m.group(1).isupper() else short[0])
-                           + short[1:], text)
+        text = pattern.sub(_keep_case(short), text)
     return text
+
+
+def _keep_case(short: str) -> Callable[[re.Match[str]], str]:
+    """A replacement that writes `short` with the first letter's case of what it replaces."""
+    def replace(m: re.Match[str]) -> str:
+        return (short[0].upper() if m.group(1).isupper() else short[0]) + short[1:]
+    return replace
 
 
 class PlanItem(TypedDict):

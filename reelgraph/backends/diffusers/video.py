@@ -32,6 +32,8 @@ import numpy as np
 from PIL import Image
 
 from reelgraph.backends.base import MediaInfo, MotionSpec
+from reelgraph.backends.diffusers.clips import CAMERA, generation_size, retime
+from reelgraph.backends.diffusers.clips import load_image as _load_image
 from reelgraph.backends.diffusers.loader import DiffusersBackend, Stages, call_kwargs
 from reelgraph.backends.diffusers.speed.options import LOOP_OPTIONS, check_loop_options
 from reelgraph.backends.diffusers.speed.text_cache import TextCache
@@ -43,11 +45,6 @@ log = logging.getLogger(__name__)
 PRESETS: dict[str, dict[str, int]] = {
     "480p": {"width": 832, "height": 480, "num_frames": 81, "fps": 16},
     "720p": {"width": 1280, "height": 720, "num_frames": 81, "fps": 16},
-}
-CAMERA = {
-    "static": "static camera", "push_in": "slow camera push-in", "pull_out": "slow camera pull-out",
-    "pan_left": "camera pans slowly left", "pan_right": "camera pans slowly right",
-    "tilt_up": "camera tilts slowly up", "tilt_down": "camera tilts slowly down",
 }
 NEGATIVE = ("blurry, low quality, jpeg artifacts, static frame, flicker, distorted face, deformed hands, extra limbs, "
             "watermark, subtitles, text")
@@ -87,24 +84,6 @@ def chunk_prompts(motion: MotionSpec, count: int) -> list[str]:
             text = motion.prompt if k == 0 else f"{motion.prompt.rstrip('.')}, {CONTINUED}"
         out.append(f"{text.rstrip('.')}. {camera.capitalize()}.")
     return out
-
-
-def retime(count: int, *, src_fps: float, dst_fps: float, out_frames: int) -> list[int]:
-    """Source frame index of each output frame (nearest in time)."""
-    return [min(count - 1, round(j * src_fps / dst_fps)) for j in range(out_frames)]
-
-
-def generation_size(width: int, height: int, preset: dict[str, int], unit: int = 16) -> tuple[int, int]:
-    """The motion's size, scaled down to the preset's area if larger, rounded to multiples of `unit`."""
-    scale = min(1.0, math.sqrt(preset["width"] * preset["height"] / (width * height)))
-    return max(unit, round(width * scale / unit) * unit), max(unit, round(height * scale / unit) * unit)
-
-
-def _load_image(path: Path, what: str) -> Image.Image:
-    if not Path(path).is_file():
-        raise BackendError(f"video: {what} image {path} is missing")
-    with Image.open(path) as im:
-        return im.convert("RGB")
 
 
 class DiffusersVideoBackend(DiffusersBackend):
