@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -52,15 +53,20 @@ def cut_picture(cuts: list[Cut], out: Path, *, fps: int, timeout: float) -> None
 
 
 def place_lines(lines: list[tuple[float, Path]], seconds: float, out: Path) -> None:
-    """A voice track of exactly `seconds`: each line's WAV placed at its start time (mono, its own rate)."""
+    """A voice track of exactly `seconds`: each line's WAV placed at its start time (mono, at the first line's rate;
+    a line of another rate, such as a clip's own sound among spoken lines, is resampled to it)."""
     rate = None
     chunks: list[tuple[int, np.ndarray]] = []
     for start, wav in lines:
         data, sr = sf.read(str(wav), dtype="float32", always_2d=True)
-        if rate not in (None, sr):
-            raise BackendError(f"voice lines have different sample rates ({rate} and {sr}): {wav.name}")
-        rate = sr
-        chunks.append((int(round(start * sr)), data.mean(axis=1)))
+        mono = data.mean(axis=1)
+        rate = rate or sr
+        if sr != rate:
+            from scipy.signal import resample_poly
+
+            ratio = Fraction(rate, sr)
+            mono = resample_poly(mono, ratio.numerator, ratio.denominator).astype(np.float32)
+        chunks.append((int(round(start * rate)), mono))
     rate = rate or 22_050
     track = np.zeros(int(round(seconds * rate)), np.float32)
     for offset, data in chunks:

@@ -275,3 +275,39 @@ def test_graph_renders_a_reel_with_the_ltx2_backend(ltx2_folder: Path, tmp_path:
     final = probe_video(out / state.final.path)
     assert (final["width"], final["height"]) == (64, 64) and final["frames"] >= 16
     clear_backends()
+
+
+def test_a_characters_line_is_the_dialogue_clips_own_sound(ltx2_folder: Path, tmp_path: Path) -> None:
+    """In the first language a character's line is the clip's sound, where the clip plays (the model drew the lips
+    to it); narration and the other languages are spoken as usual, and say whose lips they follow."""
+    import soundfile as sf
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from reelgraph import build_graph
+    from reelgraph.run.checkpoints import serializer
+    from reelgraph.state import ReelState
+
+    clear_backends()
+    profile = {"name": "tiny-ltx2", "video": ltx2_cfg(ltx2_folder).model_dump()}
+    out = tmp_path / "run"
+    config = {"configurable": {"thread_id": "talk", "out_dir": str(out), "profile": profile}}
+    request = {"prompt": 'Ada and Ben sit on a bench in the park. "Look, a heron!" Ada says.', "shots": 2,
+               "shot_seconds": 1.0, "width": 64, "height": 64, "fps": 8, "critic": False, "max_attempts": 1,
+               "languages": ["en", "fr"]}
+    graph = build_graph(checkpointer=InMemorySaver(serde=serializer()))
+    graph.invoke(request, config)
+    state = ReelState.model_validate(graph.get_state(config).values)
+    talking = [s.index for s in state.script.shots if any(x.speaker == "ada" for x in s.lines if x.language == "en")]
+    assert talking == [2]
+    en, fr = state.voices["en"].meta, state.voices["fr"].meta
+    assert en["clip_sound_shots"] == [2] and fr["lips_follow"] == "en" and fr["lips_follow_shots"] == [2]
+    own, rate = sf.read(out / "audio/voice/en/shot02.clip.wav", dtype="float32")
+    track, track_rate = sf.read(out / state.voices["en"].path, dtype="float32")
+    assert rate == 44_100 and own.std() > 0
+    start = round(1.0 * track_rate)  # shot 2 starts at 1 s: the sound is placed with the clip's first frame
+    piece = track[start:start + round(0.9 * track_rate)]
+    from scipy.signal import resample_poly
+
+    ref = resample_poly(own, track_rate, rate)[:piece.size] if track_rate != rate else own[:piece.size]
+    assert np.corrcoef(piece, ref)[0, 1] > 0.95
+    clear_backends()
