@@ -69,7 +69,7 @@ def test_a_checkpoint_that_sends_chains_out_refuses_a_plain_update() -> None:
                          parent_config=None, interrupts=(),
                          tasks=(PregelTask("a", "chain", ("__pregel_push", 0)),
                                 PregelTask("b", "parallel_music", ("__pregel_push", 1))))
-    with pytest.raises(UsageError, match=r"sends \['chain', 'score'\]"):
+    with pytest.raises(UsageError, match=r"sends \['chain', 'parallel_music'\]"):
         continue_update(sent, {"notes": {1: "x"}})
     pulled = sent._replace(next=("direct",), tasks=(PregelTask("c", "direct", ("__pregel_pull", "direct")),))
     assert continue_update(pulled, {"shot": 1}) == Command(update={"shot": 1}, goto=["direct"])
