@@ -23,11 +23,39 @@ from reelgraph.run.safe_files import open_lock
 LOCK_FILE = ".lock"
 RELEASE_WAIT_S = 60.0
 """How long a new run waits for a cancelled run of the same folder to end what it had in flight."""
+DYING_HOLDER_S = 5.0
+"""How long a new run waits for the lock of a run whose process has died but whose lock is not yet let go."""
 
 
 def _refused(out: Path, holder: str) -> UsageError:
     return UsageError(f"{str(out)!r} is in use by another reelgraph run ({holder}); "
                       "wait for it to finish or stop it, then resume")
+
+
+def _alive(pid_text: str) -> bool:
+    """Whether the process a lock file names still runs (an unreadable name counts as running)."""
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except (ValueError, PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _flock(fd: int) -> None:
+    """Take the lock without waiting; when the run that holds it has just died (its children may still be letting go
+    of the file), wait a moment for it (at most `DYING_HOLDER_S`). BlockingIOError when it stays held."""
+    deadline = time.monotonic() + DYING_HOLDER_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            if _alive(holder) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def claim(out: Path, owner: str) -> RunHold:
@@ -47,7 +75,7 @@ def claim(out: Path, owner: str) -> RunHold:
         out.mkdir(parents=True, exist_ok=True)
         fd = open_lock(out, out / LOCK_FILE)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock(fd)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             os.close(fd)
