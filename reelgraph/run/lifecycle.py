@@ -278,7 +278,8 @@ def stage_times(out: Path, since: float = 0.0) -> dict[str, float]:
 
 
 def write_summary(out: Path, state: ReelState, waiting: dict[str, Any] | None = None) -> dict[str, Any]:
-    """summary.json: per shot the kept take, attempts and scores; the reels; time per stage; what the run waits for."""
+    """summary.json: per shot the kept take, attempts and scores; the reels; the reel's lip-sync verdict (None when
+    nobody speaks on screen); time per stage; what the run waits for."""
     summary = {
         "title": state.script.title if state.script else None,
         "finished": state.final is not None,
@@ -288,6 +289,7 @@ def write_summary(out: Path, state: ReelState, waiting: dict[str, Any] | None = 
                    "defects": r.best.verdict.defects if r.best.verdict else []} for r in state.done],
         "reels": {k: v.path for k, v in state.reels.items()},
         "final": state.final.path if state.final else None,
+        "lip_sync": state.final.meta.get("lip_sync") if state.final else None,
         "stage_seconds": stage_times(out),
     }
     try:

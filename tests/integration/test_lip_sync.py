@@ -60,6 +60,8 @@ def test_the_reel_was_judged_in_sync_when_composed(run: Path) -> None:
     assert fig is not None and verdict["metrics"]["open"] == fig.open  # the check and the eval measure alike
     kept = json.loads((run / "shots" / "shot02" / "kept.json").read_text(encoding="utf-8"))
     assert (run / kept["takes"][0]["clip"]["meta"]["faces"]["path"]).is_file()
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    assert summary["lip_sync"]["score"] == verdict["score"] and summary["lip_sync"]["defects"] == []
 
 
 def test_a_damaged_lip_or_face_track_is_named_by_resume_and_made_again_by_repair(run: Path, tmp_path: Path) -> None:
