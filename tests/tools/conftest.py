@@ -6,6 +6,7 @@ import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -39,3 +40,19 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def pipeline_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The folder names every `DiffusionPipeline.from_pretrained` call of the test loads, in order."""
+    import diffusers
+
+    loads: list[str] = []
+    real = diffusers.DiffusionPipeline.from_pretrained.__func__
+
+    def counting(cls: Any, path: Any, **kw: Any) -> Any:
+        loads.append(Path(path).name)
+        return real(cls, path, **kw)
+
+    monkeypatch.setattr(diffusers.DiffusionPipeline, "from_pretrained", classmethod(counting))
+    return loads

@@ -173,17 +173,8 @@ def test_chunk_plan_and_retiming() -> None:
 # --- loading once, and clear errors ------------------------------------------------------------------------------
 
 def test_each_model_loads_once_per_run(flux_folder: Path, wan_folder: Path, keyframes: tuple[Path, Path],
-                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import diffusers
-
-    loads: list[str] = []
-    real = diffusers.DiffusionPipeline.from_pretrained.__func__
-
-    def counting(cls: Any, path: Any, **kw: Any) -> Any:
-        loads.append(Path(path).name)
-        return real(cls, path, **kw)
-
-    monkeypatch.setattr(diffusers.DiffusionPipeline, "from_pretrained", classmethod(counting))
+                                       tmp_path: Path, pipeline_loads: list[str]) -> None:
+    loads = pipeline_loads
     clear_backends()
     profile = load_profile({"image": image_cfg(flux_folder).model_dump(), "video": video_cfg(wan_folder).model_dump()})
     assert loads == []  # nothing loads before first use

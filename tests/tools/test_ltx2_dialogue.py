@@ -158,17 +158,8 @@ def test_soundtrack_is_fitted_to_the_clip() -> None:
 # --- loading once, and clear errors ---------------------------------------------------------------------------
 
 def test_the_model_loads_once(ltx2_folder: Path, keys: tuple[Path, ...], tmp_path: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import diffusers
-
-    loads: list[str] = []
-    real = diffusers.DiffusionPipeline.from_pretrained.__func__
-
-    def counting(cls: Any, path: Any, **kw: Any) -> Any:
-        loads.append(Path(path).name)
-        return real(cls, path, **kw)
-
-    monkeypatch.setattr(diffusers.DiffusionPipeline, "from_pretrained", classmethod(counting))
+                              pipeline_loads: list[str]) -> None:
+    loads = pipeline_loads
     clear_backends()
     profile = load_profile({"video": ltx2_cfg(ltx2_folder).model_dump()})
     assert loads == []  # nothing loads before first use

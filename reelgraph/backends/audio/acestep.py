@@ -13,7 +13,6 @@ stereo 16-bit WAV, like every music backend.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from pathlib import Path
@@ -23,7 +22,14 @@ import numpy as np
 
 from reelgraph import progress
 from reelgraph.backends.audio.loader import load_component, seeded, sync
-from reelgraph.backends.audio.score_audio import OUT_CHANNELS, OUT_RATE, describe, key_name, write_score
+from reelgraph.backends.audio.score_audio import (
+    OUT_CHANNELS,
+    OUT_RATE,
+    check_seconds,
+    describe,
+    key_name,
+    write_score,
+)
 from reelgraph.backends.base import MediaInfo
 from reelgraph.backends.torch_device import resolve_device, resolve_dtype
 from reelgraph.config import BackendConfig
@@ -83,8 +89,7 @@ class AceStepMusicBackend:
 
     def compose(self, brief: MusicBrief, *, seconds: float, seed: int, out: Path) -> MediaInfo:
         """A score of exactly `seconds` (at 44.1 kHz) from the brief, faded to silence at the end; a WAV at `out`."""
-        if not seconds or seconds <= 0 or not math.isfinite(seconds) or seconds > MAX_SECONDS:
-            raise BackendError(f"{WHO}: seconds must be in (0, {MAX_SECONDS:.0f}] (got {seconds!r})")
+        check_seconds(WHO, seconds, MAX_SECONDS)
         fresh = self._load()
         pipe = self._pipe
         t0 = time.perf_counter()

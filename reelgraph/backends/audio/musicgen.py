@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from reelgraph.backends.audio.loader import check_folder, load_component, seeded, sync
-from reelgraph.backends.audio.score_audio import OUT_CHANNELS, OUT_RATE, describe, write_score
+from reelgraph.backends.audio.score_audio import OUT_CHANNELS, OUT_RATE, check_seconds, describe, write_score
 from reelgraph.backends.base import MediaInfo
 from reelgraph.backends.torch_device import resolve_device, resolve_dtype
 from reelgraph.config import BackendConfig
@@ -99,8 +99,7 @@ class MusicgenBackend:
 
     def compose(self, brief: MusicBrief, *, seconds: float, seed: int, out: Path) -> MediaInfo:
         """A score of exactly `seconds` (at 44.1 kHz) from the brief, faded to silence at the end; a WAV at `out`."""
-        if not seconds or seconds <= 0 or not math.isfinite(seconds):
-            raise BackendError(f"{WHO}: seconds must be positive (got {seconds!r})")
+        check_seconds(WHO, seconds)
         fresh = self._load()
         t0 = time.perf_counter()
         prompt = describe(brief, str(self.options.get("prompt_suffix", "")))

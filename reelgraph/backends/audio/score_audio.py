@@ -4,11 +4,13 @@ the end, never clipped."""
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+from reelgraph.errors import BackendError
 from reelgraph.schema import MusicBrief
 
 OUT_RATE = 44_100
@@ -28,6 +30,13 @@ def describe(brief: MusicBrief, suffix: str = "") -> str:
 def key_name(key: str) -> str:
     """'F#m' → 'F# minor', 'Bb' → 'Bb major'."""
     return key[:-1] + " minor" if key.endswith("m") else key + " major"
+
+
+def check_seconds(who: str, seconds: float, most: float | None = None) -> None:
+    """Refuse a score length that is not a positive, finite number of seconds (at most `most`, when given)."""
+    if not seconds or seconds <= 0 or not math.isfinite(seconds) or (most is not None and seconds > most):
+        within = f"in (0, {most:.0f}]" if most is not None else "positive"
+        raise BackendError(f"{who}: seconds must be {within} (got {seconds!r})")
 
 
 def fit_length(audio: np.ndarray, n: int) -> np.ndarray:

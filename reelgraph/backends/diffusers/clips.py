@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from reelgraph.backends.base import MotionSpec
 from reelgraph.errors import BackendError
 
 CAMERA = {
@@ -15,6 +16,12 @@ CAMERA = {
     "pan_left": "camera pans slowly left", "pan_right": "camera pans slowly right",
     "tilt_up": "camera tilts slowly up", "tilt_down": "camera tilts slowly down",
 }
+
+
+def check_motion(motion: MotionSpec) -> None:
+    """Refuse a motion no clip can have (no length, no frame rate, no picture)."""
+    if motion.seconds <= 0 or motion.fps <= 0 or motion.width < 2 or motion.height < 2:
+        raise BackendError(f"video: bad motion {motion.seconds} s, {motion.fps} fps, {motion.width}x{motion.height}")
 
 
 def retime(count: int, *, src_fps: float, dst_fps: float, out_frames: int) -> list[int]:

@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 from reelgraph.backends.base import MediaInfo, MotionSpec
-from reelgraph.backends.diffusers.clips import CAMERA, generation_size, load_image, retime
+from reelgraph.backends.diffusers.clips import CAMERA, check_motion, generation_size, load_image, retime
 from reelgraph.backends.diffusers.dialogue_options import OPTIONS, PRESETS, check_dialogue_options
 from reelgraph.backends.diffusers.loader import (
     DiffusersBackend,
@@ -188,9 +188,7 @@ class LTX2DialogueBackend(DiffusersBackend):
         return result.frames[0], result.audio, mode
 
     def _render(self, first: Image.Image, last: Image.Image | None, motion: MotionSpec, out: Path) -> MediaInfo:
-        if motion.seconds <= 0 or motion.fps <= 0 or motion.width < 2 or motion.height < 2:
-            raise BackendError(f"video: bad motion {motion.seconds} s, {motion.fps} fps, "
-                               f"{motion.width}x{motion.height}")
+        check_motion(motion)
         t_start = time.perf_counter()
         pipe = self.pipe
         unit = math.lcm(SIZE_UNIT, int(pipe.vae_spatial_compression_ratio) * int(pipe.transformer_spatial_patch_size))

@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 from reelgraph.backends.base import MediaInfo, MotionSpec
-from reelgraph.backends.diffusers.clips import CAMERA, generation_size, retime
+from reelgraph.backends.diffusers.clips import CAMERA, check_motion, generation_size, retime
 from reelgraph.backends.diffusers.clips import load_image as _load_image
 from reelgraph.backends.diffusers.loader import DiffusersBackend, Stages, call_kwargs
 from reelgraph.backends.diffusers.speed.options import LOOP_OPTIONS, check_loop_options
@@ -177,9 +177,7 @@ class DiffusersVideoBackend(DiffusersBackend):
         return frames, last
 
     def _render(self, first: Image.Image, last: Image.Image | None, motion: MotionSpec, out: Path) -> MediaInfo:
-        if motion.seconds <= 0 or motion.fps <= 0 or motion.width < 2 or motion.height < 2:
-            raise BackendError(f"video: bad motion {motion.seconds} s, {motion.fps} fps, "
-                               f"{motion.width}x{motion.height}")
+        check_motion(motion)
         t_start = time.perf_counter()
         pipe = self.pipe
         unit = int(getattr(pipe, "vae_scale_factor_spatial", 8)) * 2
