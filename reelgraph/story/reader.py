@@ -128,6 +128,8 @@ DETS = {"a", "an", "the", "his", "her", "their", "my", "our", "your", "its", "th
         "le", "la", "les", "un", "une", "son", "sa", "ses", "leur", "der", "die", "das", "den", "dem", "ein", "eine",
         "einen", "einem", "einer", "sein", "seine", "seinen", "ihr", "ihre", "ihren", "el", "los", "las", "una",
         "su", "sus", "mi", "l", "d", "des", "du", "del", "al", "im", "am", "zum", "zur", "vom", "au", "aux"}
+EN_DETS = {"a", "an", "the", "his", "her", "their", "my", "our", "your", "its", "this", "that", "some", "every", "each"}
+"""English determiners alone: in an English story "son", "den" and "am" are words, not French or German articles."""
 INDEF = {"a", "an", "un", "une", "ein", "eine", "einen", "einem", "einer", "una", "uno", "another", "some"}
 NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
            "twin": 2, "twins": 2, "pair": 2, "deux": 2,
@@ -452,8 +454,12 @@ def _is_name_token(tok: Tok, prev: Tok | None, lang: str, sentence_start: bool) 
         return False
     if tok.low in STOP[lang] or tok.low in STOP["en"] and lang == "en" or tok.low in INDEF_THINGS:
         return False
-    if t in lexicon.geo_names() or tok.low in STREET_WORDS or tok.low in CALENDAR:
+    if tok.low in STREET_WORDS or tok.low in CALENDAR:
         return False
+    if t in lexicon.geo_names() and not (tok.low in lexicon.given_names() and prev is not None
+                                         and prev.low not in PLACE_PREPS | {"to", "via", "of", "over"}
+                                         and not sentence_start):
+        return False  # "in Florence" is a city; "her daughter Florence", "her son Leo" are people
     if prev is not None and prev.text.isdigit():
         return False  # "a 1972 Beetle", "the 1984 Olympics": a model or an event, not a person
     if lang == "de":
@@ -461,7 +467,7 @@ def _is_name_token(tok: Tok, prev: Tok | None, lang: str, sentence_start: bool) 
                 prev.low.endswith(("e", "en", "er", "es", "em", "ig", "lich", "isch", "zig"))))):
             return False  # "Der Zug", "ein halbes Brötchen", "jeden Morgen": German nouns after an article/adjective
         return tok.cat is None and not tok.low.endswith(GERMAN_NOUN_ENDS)
-    if lang == "en" and prev is not None and prev.low in DETS and not sentence_start:
+    if lang == "en" and prev is not None and prev.low in EN_DETS and not sentence_start:
         return False  # "the Rusty Anchor", "My Way": a venue or a title, not a person
     if tok.cat is not None and tok.low not in HONORIFICS and not (lang == "en" and _given_name(tok.low)) and (
             sentence_start or tok.low in LOWER_SEEN or not tok.cat.startswith(("p", "a", "o"))):
@@ -950,7 +956,7 @@ class Reader:
                     continue
             if t.text[:1].isupper() and t.text[0].isalpha() and i > 0 and t.low not in CALENDAR | HONORIFICS and (
                     (prev is not None and prev.low in STREET_WORDS and prev.text[:1].isupper()) or (
-                    self.lang == "en" and prev is not None and prev.low in DETS)) or (
+                    self.lang == "en" and prev is not None and prev.low in EN_DETS)) or (
                     t.low in {"st", "ste", "saint", "san", "santa", "sankt"} and i + 2 < len(toks) and
                     toks[i + 1 + (toks[i + 1].text == ".")].text[:1].isupper()):
                 # "Rue Colbert", "the Rusty Anchor", "St. Mary's": names of places and things

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from reelgraph.schema import ReelRequest, Script
 from reelgraph.story import write_script
 from reelgraph.story.reader import Story, read_story
@@ -194,3 +196,14 @@ def test_a_whole_village_or_everyone_is_a_crowd() -> None:
     story = read_story("Marta mends her nets on the pier. At noon the whole village gathers at the market. "
                        "Everyone cheers when the boats come in.")
     assert [e.crowd for e in story.events] == [False, True, True]
+
+
+@pytest.mark.parametrize(("prompt", "cast"), [
+    ("Rosa runs a flower stall with her son Leo.", [("Rosa", ""), ("Leo", "son")]),
+    ("Anna flies to Florence with her daughter Georgia.", [("Anna", ""), ("Georgia", "daughter")]),
+])
+def test_a_first_name_that_is_also_a_place_or_a_french_article_word_is_a_person(prompt: str,
+                                                                                  cast: list[tuple[str, str]]) -> None:
+    from reelgraph.story.reader import read_story
+
+    assert [(c.name, c.role) for c in read_story(prompt).cast] == cast
