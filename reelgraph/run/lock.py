@@ -23,8 +23,9 @@ from reelgraph.run.safe_files import open_lock
 LOCK_FILE = ".lock"
 RELEASE_WAIT_S = 60.0
 """How long a new run waits for a cancelled run of the same folder to end what it had in flight."""
-DYING_HOLDER_S = 5.0
-"""How long a new run waits for the lock of a run whose process has died but whose lock is not yet let go."""
+BUSY_WAIT_S = 5.0
+"""How long a new run tries again for the lock of another process before it is refused (a run just killed or just
+ended may not have let go of it yet)."""
 
 
 def _refused(out: Path, holder: str) -> UsageError:
@@ -32,28 +33,16 @@ def _refused(out: Path, holder: str) -> UsageError:
                       "wait for it to finish or stop it, then resume")
 
 
-def _alive(pid_text: str) -> bool:
-    """Whether the process a lock file names still runs (an unreadable name counts as running)."""
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except (ValueError, PermissionError, OverflowError):
-        return True
-    return True
-
-
 def _flock(fd: int) -> None:
-    """Take the lock without waiting; when the run that holds it has just died (its children may still be letting go
-    of the file), wait a moment for it (at most `DYING_HOLDER_S`). BlockingIOError when it stays held."""
-    deadline = time.monotonic() + DYING_HOLDER_S
+    """Take the lock; while another process holds it, try again for a moment (`BUSY_WAIT_S`): a run that has just
+    been killed or has just ended may not have let go of it yet. BlockingIOError when it stays held."""
+    deadline = time.monotonic() + BUSY_WAIT_S
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return
         except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-            if _alive(holder) or time.monotonic() > deadline:
+            if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
 
