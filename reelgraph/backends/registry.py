@@ -64,6 +64,11 @@ def local_backend(kind: Kind, cfg: BackendConfig) -> Any:
 
 
 def clear_local_backends() -> None:
-    """Forget every backend built in this process."""
+    """Forget every backend built in this process, closing those that hold models or processes."""
     with _lock:
+        built = list(_cache.values())
         _cache.clear()
+    for backend in built:
+        close = getattr(backend, "close", None)
+        if callable(close):
+            close()

@@ -232,9 +232,10 @@ def prepare_weights(pipe: Any, opts: Mapping[str, Any], device: Any) -> dict[str
     return {"fp8": quantize_fp8(denoisers(pipe), device)}
 
 
-def apply_speed_switches(pipe: Any, opts: Mapping[str, Any]) -> dict[str, Any]:
-    """Attention kernel, first-block cache and regional torch.compile on the denoisers, as the options ask;
-    returns what was applied."""
+def apply_speed_switches(pipe: Any, opts: Mapping[str, Any],
+                         split: Callable[[], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Attention kernel, first-block cache, `split` (context parallelism: after the kernel is chosen, before compile)
+    and regional torch.compile on the denoisers, as the options ask; returns what was applied."""
     from reelgraph.backends.diffusers.speed.attention import set_attention
     from reelgraph.backends.diffusers.speed.inductor_cache import set_inductor_cache
     from reelgraph.backends.diffusers.speed.options import check_attention
@@ -252,6 +253,8 @@ def apply_speed_switches(pipe: Any, opts: Mapping[str, Any]) -> dict[str, Any]:
         applied["first_block_cache"] = threshold
         if fixed > 0:
             applied["cache_fixed_ratio"] = fixed
+    if split is not None:
+        applied.update(split())
     if opts.get("compile") and opts.get("inductor_cache_dir"):
         applied["inductor_cache_dir"] = set_inductor_cache(opts["inductor_cache_dir"])
     if opts.get("compile"):
@@ -336,6 +339,14 @@ class DiffusersBackend:
     def _footprint(self, pipe: Any) -> Any:
         raise NotImplementedError
 
+    def _before_load(self) -> None:
+        """Hook run before the pipeline loads (after device and dtype are known)."""
+
+    def _split(self, pipe: Any) -> dict[str, Any] | None:
+        """Hook: spread the denoisers over several processes, between the attention kernel and compile; what was
+        done (None: nothing to do)."""
+        return None
+
     @property
     def pipe(self) -> Any:
         """The loaded pipeline (loaded on first use, once)."""
@@ -350,6 +361,7 @@ class DiffusersBackend:
         t0 = time.perf_counter()
         self.device = resolve_device(self.opts["device"])
         self.dtype = resolve_dtype(self.opts["dtype"], self.device)
+        self._before_load()
         pipe = self._load_pipeline()
         self.model_loads += 1
         pipe.set_progress_bar_config(disable=True)
@@ -370,7 +382,8 @@ class DiffusersBackend:
             override=None if self.opts["memory_plan"] == "auto" else str(self.opts["memory_plan"]),
             tiled=tiled_option(self.opts["tiled_vae"]),
         )
-        self.speed = {**self.prepared, **weights, **apply_speed_switches(pipe, self.opts)}
+        self.speed = {**self.prepared, **weights,
+                      **apply_speed_switches(pipe, self.opts, split=lambda: self._split(pipe) or {})}
         self._pipe = pipe
         self.load_seconds = time.perf_counter() - t0
         log.info("%s backend: loaded %s from %s in %.1f s (%s, %s, plan %s)", self.kind, type(pipe).__name__,

@@ -35,7 +35,8 @@ from reelgraph.backends.base import MediaInfo, MotionSpec
 from reelgraph.backends.diffusers.clips import CAMERA, check_motion, generation_size, retime
 from reelgraph.backends.diffusers.clips import load_image as _load_image
 from reelgraph.backends.diffusers.loader import DiffusersBackend, Stages, call_kwargs
-from reelgraph.backends.diffusers.speed.options import LOOP_OPTIONS, check_loop_options
+from reelgraph.backends.diffusers.parallel.options import check_compatible, check_parallel, split_size
+from reelgraph.backends.diffusers.speed.options import LOOP_OPTIONS, check_attention, check_loop_options
 from reelgraph.backends.diffusers.speed.text_cache import TextCache
 from reelgraph.errors import BackendError, UsageError
 from reelgraph.media.ffmpeg import encode_frames
@@ -98,6 +99,7 @@ class DiffusersVideoBackend(DiffusersBackend):
         "model_fps": None,  # the frame rate the model renders at; default: the preset's (16)
         "guidance_2": None,  # guidance of the low-noise expert (Wan2.2 A14B); default: same as guidance
         "max_sequence_length": None,  # text tokens (Wan: 512)
+        "parallel": None,  # one clip over several GPUs: { ulysses = 2 }, { ring = 2 } (context parallelism)
         **LOOP_OPTIONS,
     }
 
@@ -122,6 +124,59 @@ class DiffusersVideoBackend(DiffusersBackend):
         self.text = TextCache(int(self.opts["text_cache"]))
         self._skip: Any = None
         self._warmup_done = False
+        self.parallel = check_parallel(self.opts["parallel"])
+        if self.parallel is not None:
+            check_compatible(self.parallel, self.opts, check_attention(self.opts["attention"]))
+        self._group: Any = None
+
+    # --- one clip over several processes (the ``parallel`` option) ---------------------------------------------
+
+    def _before_load(self) -> None:
+        from reelgraph.backends.diffusers.parallel.group import RankGroup, worker_rank
+
+        if self.parallel is not None and worker_rank() is None and self._group is None:
+            path = f"{type(self).__module__}:{type(self).__qualname__}"
+            self._group = RankGroup(path, self.cfg.model_dump(), self.parallel, self.device)
+
+    def _split(self, pipe: Any) -> dict[str, Any] | None:
+        if self.parallel is None:
+            return None
+        from reelgraph.backends.diffusers.loader import denoisers
+        from reelgraph.backends.diffusers.parallel.enable import enable_context_parallel
+
+        if type(pipe).__name__ != "WanImageToVideoPipeline":
+            raise BackendError(f"video option parallel runs the studio's own Wan loop (WanImageToVideoPipeline); "
+                               f"{type(pipe).__name__} cannot be split")
+        return enable_context_parallel(denoisers(pipe), self.parallel, self.device)
+
+    def _load(self) -> None:
+        try:
+            super()._load()
+            if self._group is not None:
+                self.speed["parallel"]["ranks"] = self._group.ready()
+        except BaseException:
+            self._pipe = None
+            self._end_group()
+            raise
+
+    def _shrink(self) -> bool:
+        return False if self.parallel is not None else super()._shrink()  # every rank would have to shrink
+
+    def _end_group(self) -> None:
+        if self._group is not None:
+            self._group.shutdown()
+            self._group = None
+
+    def close(self) -> None:
+        """Drop the pipeline and end the group's workers."""
+        super().close()
+        self._end_group()
+
+    def run_rank_call(self, call: str, kwargs: dict[str, Any]) -> None:
+        """A worker rank's share of a call rank 0 made (its result is rank 0's too, so it is dropped)."""
+        if call != "denoise":
+            raise BackendError(f"video parallel: unknown call {call!r}")
+        self._denoise_here(self.pipe, Stages(self.device), [], **kwargs)
 
     def _prepare(self, pipe: Any) -> None:
         if self.opts["few_step_lora"] is not None:
@@ -182,6 +237,8 @@ class DiffusersVideoBackend(DiffusersBackend):
         pipe = self.pipe
         unit = int(getattr(pipe, "vae_scale_factor_spatial", 8)) * 2
         gw, gh = generation_size(motion.width, motion.height, self.preset, unit)
+        if self.parallel is not None:  # the tokens of a frame must split evenly over the ranks
+            gw, gh = split_size(gw, gh, unit, self.parallel.world)
         out_frames = max(1, round(motion.seconds * motion.fps))
         needed = round(motion.seconds * self.model_fps) + 1
         lengths = plan_chunks(needed, self.max_frames)
@@ -195,11 +252,6 @@ class DiffusersVideoBackend(DiffusersBackend):
         cond = first
         seams: list[int] = []  # model-frame index where each later chunk joins
         own_loop = type(pipe).__name__ == "WanImageToVideoPipeline"
-        if own_loop and self._skip is None and "first_block_cache" in self.speed:
-            from reelgraph.backends.diffusers.loader import denoisers
-            from reelgraph.backends.diffusers.speed.first_block_cache import SkipControl
-
-            self._skip = SkipControl(denoisers(pipe))
         loop_stats: list[Any] = []
         out = Path(out)
         out_frames_total = sum(lengths) - (len(lengths) - 1)
@@ -272,13 +324,31 @@ class DiffusersVideoBackend(DiffusersBackend):
             meta["last_frame_ignored"] = True
         if loop_stats:
             meta["denoise"] = self._loop_meta(loop_stats)
+        if self._group is not None:
+            meta["parallel_peak_memory_bytes"] = {f"rank{r}": b for r, b in enumerate(self._group.peaks, start=1)}
         meta["overlap_encode"] = encoder is not None
         return MediaInfo(meta=meta)
 
-    def _denoise(self, pipe: Any, stages: Stages, loop_stats: list[Any], *, cond: Image.Image, prompt: str, n: int,
-                 size: tuple[int, int], seed: int, last_image: Image.Image | None, has_two: bool) -> Any:
-        """One chunk's latents through the speed-switch loop (prompt embeddings from the text cache)."""
+    def _denoise(self, pipe: Any, stages: Stages, loop_stats: list[Any], **chunk: Any) -> Any:
+        """One chunk's latents; split over the group's ranks when there is one (each runs the same call)."""
+        if self._group is None:
+            return self._denoise_here(pipe, stages, loop_stats, **chunk)
+        self._group.send("denoise", chunk)
+        latents = self._denoise_here(pipe, stages, loop_stats, **chunk)
+        self._group.collect("denoise")
+        return latents
+
+    def _denoise_here(self, pipe: Any, stages: Stages, loop_stats: list[Any], *, cond: Image.Image, prompt: str,
+                      n: int, size: tuple[int, int], seed: int, last_image: Image.Image | None, has_two: bool) -> Any:
+        """One chunk's latents in this process, through the speed-switch loop (prompt embeddings from the text
+        cache)."""
         from reelgraph.backends.diffusers.wan_loop import denoise
+
+        if self._skip is None and "first_block_cache" in self.speed:
+            from reelgraph.backends.diffusers.loader import denoisers
+            from reelgraph.backends.diffusers.speed.first_block_cache import SkipControl
+
+            self._skip = SkipControl(denoisers(pipe))
 
         with stages.stage("text"):
             device = pipe._execution_device
