@@ -10,6 +10,8 @@ architectures) or "tiny" (a few layers, for tests on the CPU).
 - ``RandomWanBackend``: Wan2.2-I2V-A14B (two 14.3 B experts switched at boundary_ratio 0.9, UMT5-XXL 5.68 B text
   encoder, the Wan VAE). Neither architecture has an image encoder (both condition through the VAE).
 - ``RandomMusicgenBackend``: MusicGen-medium size (1.5 B decoder, T5-base text encoder, 32 kHz Encodec).
+- ``RandomAceStepBackend``: ACE-Step 1.5 turbo size (the DiT, its condition encoder, a Qwen3-Embedding-0.6B-size
+  text encoder, the 48 kHz Oobleck VAE).
 - ``RandomVitsBackend``: MMS-TTS size VITS per language; each language's folder holds its config and tokenizer only
   (``write_vits_folder``), the weights are built on load.
 
@@ -33,6 +35,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import visual_gpu as VG  # noqa: E402  (configurations of the real architectures)
+from reelgraph.backends.audio.acestep import AceStepMusicBackend  # noqa: E402
 from reelgraph.backends.audio.musicgen import MusicgenBackend  # noqa: E402
 from reelgraph.backends.audio.vits import VitsSpeechBackend, _Voice  # noqa: E402
 from reelgraph.backends.diffusers.image import DiffusersImageBackend  # noqa: E402
@@ -297,6 +300,57 @@ class RandomMusicgenBackend(MusicgenBackend):
             dtype = resolve_dtype(self.options.get("dtype"), device, cuda_default="float16")
             self._model = musicgen_model(check_size(self.options.get("size", "full")), device, dtype)
             self._tokenizer = prompt_tokenizer()
+            self._load_s = time.perf_counter() - t0
+            return True
+
+
+def acestep_pipeline(size: str, device: Any, dtype: Any) -> Any:
+    """AceStepPipeline with random weights: ACE-Step 1.5 turbo size ("full"), or a tiny one."""
+    if size == "full":
+        from benchmarks.acestep_gpu import acestep_pipeline as real_size
+
+        return real_size(device, dtype)
+    import torch
+    from diffusers import AceStepPipeline, AutoencoderOobleck, FlowMatchEulerDiscreteScheduler
+    from diffusers.models.transformers.ace_step_transformer import AceStepTransformer1DModel
+    from diffusers.pipelines.ace_step import AceStepConditionEncoder
+    from transformers import Qwen3Config, Qwen3Model
+
+    from benchmarks.acestep_gpu import caption_tokenizer
+
+    tokenizer = caption_tokenizer()
+    heads = {"num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 8}
+    torch.manual_seed(0)
+    with torch.device(device):
+        transformer = AceStepTransformer1DModel(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                                in_channels=24, audio_acoustic_hidden_dim=8, patch_size=2,
+                                                sliding_window=16, **heads)
+        text_encoder = Qwen3Model(Qwen3Config(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                              vocab_size=len(tokenizer), max_position_embeddings=512, **heads))
+        condition_encoder = AceStepConditionEncoder(hidden_size=32, intermediate_size=64, text_hidden_dim=32,
+                                                    timbre_hidden_dim=8, num_lyric_encoder_hidden_layers=1,
+                                                    num_timbre_encoder_hidden_layers=1, sliding_window=16, **heads)
+        vae = AutoencoderOobleck(encoder_hidden_size=6, downsampling_ratios=[2, 4], decoder_channels=3,
+                                 decoder_input_channels=8, audio_channels=2, channel_multiples=[2, 4],
+                                 sampling_rate=8000)
+    pipe = AceStepPipeline(vae=vae.to(dtype), text_encoder=text_encoder.to(dtype), tokenizer=tokenizer,
+                           transformer=transformer.to(dtype), condition_encoder=condition_encoder.to(dtype),
+                           scheduler=FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=3.0))
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+class RandomAceStepBackend(AceStepMusicBackend):
+    """The studio's ACE-Step backend over an ACE-Step 1.5 turbo-size pipeline with random weights (option `size`)."""
+
+    def _load(self) -> bool:
+        with self._lock:
+            if self._pipe is not None:
+                return False
+            t0 = time.perf_counter()
+            device = resolve_device(self.options.get("device"))
+            dtype = resolve_dtype(self.options.get("dtype"), device, cuda_default="bfloat16")
+            self._pipe = acestep_pipeline(check_size(self.options.get("size", "full")), device, dtype)
             self._load_s = time.perf_counter() - t0
             return True
 

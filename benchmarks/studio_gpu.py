@@ -1,8 +1,9 @@
-"""The whole studio on one GPU: a 6-shot 1280x720 reel through the real graph, every model at full size with random
+"""The whole studio on GPUs: a 6-shot 1280x720 reel through the real graph, every model at full size with random
 weights and resident at once. Configuration (a): the few-step preset.
 
     python3 benchmarks/studio_gpu.py --work /tmp/studio            # a new reel (one CUDA GPU)
     python3 benchmarks/studio_gpu.py --work /tmp/studio --resume   # the same reel continued from its checkpoint
+    python3 benchmarks/studio_gpu.py --work /tmp/two --parallel ulysses=2 --music acestep   # each clip over 2 GPUs
     python3 benchmarks/studio_gpu.py --tiny --work /tmp/tiny       # tiny models on the CPU: the same path (CI)
 
 The request: the README's story (two characters, continuous shots) as 6 shots of 5 s at 1280x720 and 16 fps (81
@@ -11,7 +12,10 @@ model frames, one clip per shot), voices in English and French, the heuristic cr
 of benchmarks/gpu_random_backends.py by import path: FLUX.1-dev masters and keyframes (`--image-steps`, 8: a turbo
 LoRA's count; no image LoRA is loaded), Wan2.2-I2V-A14B clips with the studio's few-step preset (a random rank-64
 step-distillation LoRA loaded and fused, 4 steps, no CFG; continuous shots are first-last-frame bridges), a
-MusicGen-medium score and MMS-TTS VITS voices. The diffusers memory planner keeps `--vllm-fraction` of the card for
+MusicGen-medium score (`--music acestep`: ACE-Step 1.5 turbo) and MMS-TTS VITS voices. With `--parallel`, each
+clip is split over that many GPUs by the video backend's own option (rank 0 in this process, one worker process per
+further GPU holding its own copy of the Wan pipeline); their peak memory is reported per clip.
+The diffusers memory planner keeps `--vllm-fraction` of the card for
 an 8B Director/VLM on vLLM (no vLLM runs here: the share is left free and the studio's peaks are reported against
 what it leaves, or with `--hold-vllm-share` taken first as one allocation, as a vLLM server beside it would hold it).
 
@@ -52,6 +56,8 @@ PROMPT = "A lighthouse keeper befriends a stray robot during a storm"
 BACKENDS = {"image": "RandomFluxBackend", "video": "RandomWanBackend", "music": "RandomMusicgenBackend",
             "speech": "RandomVitsBackend"}
 MODELS = {"image": "random-flux.1-dev", "video": "random-wan2.2-i2v-a14b", "music": "random-musicgen-medium"}
+MUSIC = {"musicgen": ("RandomMusicgenBackend", "random-musicgen-medium"),
+         "acestep": ("RandomAceStepBackend", "random-acestep-1.5-turbo")}
 # First guesses of each stage's seconds (replaced by measured shot times as they come): what the budget stops on.
 GUESS_S = {"full": {"shot": 100.0, "music": 170.0, "voice": 30.0, "compose": 90.0},
            "tiny": {"shot": 30.0, "music": 20.0, "voice": 10.0, "compose": 20.0}}
@@ -81,6 +87,7 @@ def profile_sections(args: argparse.Namespace, work: Path) -> dict[str, dict[str
     size = "tiny" if args.tiny else "full"
     cpu = {"device": "cpu"} if args.tiny else {}
     plan = {"vllm_fraction": args.vllm_fraction}
+    parallel = {"parallel": args.parallel} if args.parallel else {}
     module = "benchmarks.gpu_random_backends"
     return {
         "director": {"kind": "offline"},
@@ -89,8 +96,8 @@ def profile_sections(args: argparse.Namespace, work: Path) -> dict[str, dict[str
                   "options": {"size": size, "steps": args.image_steps, **plan, **cpu}},
         "video": {"backend": f"{module}:{BACKENDS['video']}", "model": MODELS["video"],
                   "options": {"size": size, "preset": "720p", "few_step_lora": str(work / "step_lora"),
-                              "few_step_steps": args.video_steps, **plan, **cpu}},
-        "music": {"backend": f"{module}:{BACKENDS['music']}", "model": MODELS["music"],
+                              "few_step_steps": args.video_steps, **plan, **cpu, **parallel}},
+        "music": {"backend": f"{module}:{MUSIC[args.music][0]}", "model": MUSIC[args.music][1],
                   "options": {"size": size, **cpu}},
         "speech": {"backend": f"{module}:{BACKENDS['speech']}",
                    "models": {lang: str(work / "voices" / lang) for lang in args.languages}, "options": cpu},
@@ -239,7 +246,11 @@ class Bench:
         gpu = torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else platform.processor()
         card = torch.cuda.get_device_properties(self.device).total_memory if self.device.type == "cuda" else 0
         return {
-            "benchmark": "studio_gpu", "configuration": "a: few-step preset, one GPU", "tiny": self.args.tiny,
+            "benchmark": "studio_gpu", "tiny": self.args.tiny,
+            "configuration": "a: few-step preset, " + (f"one clip over {world} processes ({self.args.parallel})"
+                                                       if (world := parallel_world(self.args.parallel)) > 1
+                                                       else "one GPU"),
+            "parallel": self.args.parallel, "music": self.args.music,
             "machine": {"device": gpu or platform.machine(), "card_gib": round(card / GiB, 2),
                         "cpu_count": os.cpu_count()},
             "versions": {"python": platform.python_version(), "torch": torch.__version__,
@@ -287,7 +298,9 @@ class Bench:
                              for p in m.parameters())
             elif kind == "music":
                 backend._load()
-                params = sum(p.numel() for p in backend._model.parameters())
+                model = getattr(backend, "_model", None) or getattr(backend, "_pipe", None)
+                modules = model.components.values() if hasattr(model, "components") else [model]
+                params = sum(p.numel() for m in modules if isinstance(m, torch.nn.Module) for p in m.parameters())
             else:
                 for lang in self.args.languages:
                     voice, _ = backend._voice(backend._language(lang))
@@ -415,7 +428,7 @@ def take_summary(result: Any) -> dict[str, Any]:
                    "chunks": c.get("chunks"), "generated": c.get("generated"), "frames": c.get("frames"),
                    "forwards": den.get("forwards"), "first_forward_s": den.get("first_forward_s"),
                    "median_forward_s": den.get("median_forward_s"), "memory_plan": c.get("memory_plan"),
-                   "speed": c.get("speed")}
+                   "speed": c.get("speed"), "other_ranks_peak_gib": _gib(c, "parallel_peak_memory_bytes")}
     return out
 
 
@@ -529,7 +542,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--prompt", default=PROMPT)
     p.add_argument("--shots", type=int, default=None, help="default 6 (--tiny 3)")
     p.add_argument("--languages", default="en,fr")
+    p.add_argument("--music", choices=sorted(MUSIC), default="musicgen", help="the score's model")
+    p.add_argument("--parallel", default="", help="one clip over several GPUs, e.g. ulysses=2 or ring=2 "
+                   "(the video option parallel; --tiny: processes on the CPU)")
     args = p.parse_args(argv)
+    args.parallel = parse_parallel(p, args.parallel)
     args.languages = [x for x in args.languages.split(",") if x]
     args.shots = args.shots or (3 if args.tiny else 6)
     args.image_steps = args.image_steps or (4 if args.tiny else 8)
@@ -538,6 +555,21 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if args.budget_s is None:
         args.budget_s = 1e9 if args.tiny else 540.0
     return args
+
+
+def parse_parallel(p: argparse.ArgumentParser, text: str) -> dict[str, int]:
+    """`ulysses=2,ring=1` as the video option's table."""
+    out: dict[str, int] = {}
+    for part in filter(None, (x.strip() for x in text.split(","))):
+        key, _, value = part.partition("=")
+        if key not in ("ulysses", "ring") or not value.isdigit():
+            p.error(f"--parallel: {part!r} is not ulysses=N or ring=N")
+        out[key] = int(value)
+    return out
+
+
+def parallel_world(parallel: dict[str, int]) -> int:
+    return int(parallel.get("ulysses", 1)) * int(parallel.get("ring", 1))
 
 
 def main(argv: list[str] | None = None) -> int:
