@@ -71,6 +71,35 @@ def test_tiny_studio_through_the_graph_stopped_and_resumed(tmp_path: Path, one_t
     assert runs[1]["build"].keys() == {"image", "video", "music", "speech"}  # shots were left: every model
 
 
+def test_tiny_studio_with_each_clip_split_over_two_processes_and_ace_step(tmp_path: Path,
+                                                                        one_torch_thread: None) -> None:
+    from reelgraph.executors import clear_backends
+
+    work, out = tmp_path / "work", tmp_path / "studio.json"
+    clear_backends()
+    try:
+        assert studio_gpu.main(["--tiny", "--work", str(work), "--out", str(out), "--shots", "2",
+                                "--music", "acestep", "--parallel", "ulysses=2"]) == 0
+    finally:
+        clear_backends()
+    res = json.loads(out.read_text())
+    assert res["parallel"] == {"ulysses": 2} and "over 2 processes" in res["configuration"]
+    assert res["reel"]["complete"] and res["runs"][0]["build"]["music"]["params_b"] >= 0
+    for shot in res["reel"]["shots"]:
+        clip = shot["clip"]
+        assert clip["speed"]["parallel"]["world"] == 2 and clip["speed"]["parallel"]["comm"] == "gloo"
+        assert clip["other_ranks_peak_gib"]["rank1"] > 0
+    assert res["reel"]["music"]["seconds"] == 2.0
+
+
+def test_the_budget_guess_for_music_follows_the_model() -> None:
+    args = studio_gpu.parse(["--work", "w", "--music", "acestep"])
+    assert studio_gpu.MUSIC_GUESS_S[args.music] < studio_gpu.GUESS_S["full"]["music"] / 10
+    with pytest.raises(SystemExit):
+        studio_gpu.parse(["--work", "w", "--parallel", "tensor=2"])
+    assert studio_gpu.parse(["--work", "w", "--parallel", "ulysses=2,ring=2"]).parallel == {"ulysses": 2, "ring": 2}
+
+
 def _bench(committed: int, elapsed: float, *, max_shots: int = 0, done_here: int = 0) -> studio_gpu.Bench:
     b = object.__new__(studio_gpu.Bench)
     b.args = argparse.Namespace(max_shots=max_shots, budget_s=500.0)

@@ -36,13 +36,6 @@ def worker_rank() -> int | None:
     return _WORKER_RANK
 
 
-def rank_device(rank: int, device: Any) -> Any:
-    """The device of `rank` when rank 0 runs on `device`: GPU `rank` (one per rank), or the CPU."""
-    import torch
-
-    return torch.device("cuda", rank) if device.type == "cuda" else torch.device("cpu")
-
-
 def comm_backend(device: Any) -> str:
     """NCCL between GPUs, gloo on the CPU."""
     return "nccl" if device.type == "cuda" else "gloo"
@@ -71,7 +64,7 @@ def _init_group(rank: int, spec: ParallelSpec, device: Any, init_file: str) -> N
     if dist.is_initialized():
         raise BackendError("video parallel: this process is already in a torch.distributed group")
     if device.type == "cuda":
-        torch.cuda.set_device(device)
+        torch.cuda.set_device(device.index or 0)
     dist.init_process_group(comm_backend(device), init_method=f"file://{init_file}", rank=rank,
                             world_size=spec.world, timeout=timedelta(seconds=spec.timeout_s))
 
