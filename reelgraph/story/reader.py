@@ -28,6 +28,10 @@ PLACE_PREPS = {"in", "at", "from", "near", "into", "across", "through", "around"
                "toward", "de", "à", "en", "aus", "nach", "bei", "im", "am", "zu", "desde", "hacia", "por", "dans"}
 LANDMARK_PREPS = {"under", "behind", "beside", "below", "beneath"}
 # nouns that are places only after a preposition ("on the boat"); otherwise things ("fixed the boat")
+# "the room" said where a scene already is ("music fills the room"): that place; going into one is a new place
+SAME_ROOM = {"the room", "the whole room", "the little room", "the small room"}
+INTO_ROOM = re.compile(r"\b(?:into|enters?|entering|entered|to)\s+(?:the\s+)?(?:whole\s+|little\s+|small\s+)?room\b",
+                       re.I)
 WEAK_PLACES = {"boat", "ship", "sailboat", "ice", "water", "roof", "train", "car", "bus", "tree", "waves", "stage"}
 
 
@@ -639,6 +643,12 @@ class Reader:
             if idx is not None and not poss and idx not in members:
                 members.append(idx)
             return
+        count = self._group_count(toks, i) if plural else None
+        if count:  # "the three of them", "all of them", "both of them": that many of those last seen
+            group = [k for k in [*self.last, *reversed(self.recent)] if k not in members]
+            group = list(dict.fromkeys(group))[:count]
+            (poss_owners if poss else members).extend(group)
+            return
         if plural:
             group = [k for k in self.last if k not in members]
             persons = all(self.cast[k].kind == "person" for k in group) if group else True
@@ -670,6 +680,25 @@ class Reader:
         if idx is not None and idx not in members:
             members.append(idx)
 
+    def _weather_verb(self, toks: list[Tok], k: int) -> bool:
+        """ "Vilem winds the key", "she storms out": a verb, not the weather."""
+        t = toks[k]
+        if self.lang != "en" or t.lem not in {"wind", "storm"} or t.low in {"wind", "storm"} and k and \
+                toks[k - 1].low in DETS:
+            return False
+        prev = toks[k - 1] if k else None
+        nxt = toks[k + 1] if k + 1 < len(toks) else None
+        return (prev is not None and (prev.text in self.names_here or prev.low in {"he", "she", "they", "i", "we",
+                                                                                   "you", "to"})) or \
+            (nxt is not None and nxt.low in DETS | {"up", "out", "off", "into", "in", "down", "his", "her", "their"})
+
+    def _group_count(self, toks: list[Tok], i: int) -> int | None:
+        """How many a plural pronoun counts: "the three of them" 3, "both of them" 2, "all of them" everyone."""
+        if self.lang != "en" or i < 2 or toks[i - 1].low != "of" or toks[i].low not in {"them", "us"}:
+            return None
+        word = toks[i - 2].low
+        return len(self.cast) if word == "all" else NUMBERS.get(word)
+
     def _absent(self, toks: list[Tok], i: int, lo: int) -> bool:
         """Whether the mention at toks[i] (its phrase from lo) is of someone not there: dead, remembered, pictured,
         or only phoned ("his late grandmother", "misses her brother", "a photo of her father", "who died")."""
@@ -695,8 +724,11 @@ class Reader:
         words: list[str] = []
         while j < len(toks) and toks[j].text[:1].isalpha() and len(words) < 10:
             if toks[j].low in {"while", "when", "and", "but", "until", "because", "who", "which", "et", "und", "y",
-                               "mais", "pero", "aber", "quand", "cuando", "als"}:
+                               "mais", "pero", "aber", "quand", "cuando", "als", "how", "why", "what", "where"}:
                 break
+            if words and (toks[j].text in self.names_here or toks[j].low in {"his", "her", "their", "my", "our"}
+                          and j + 1 < len(toks) and (toks[j + 1].cat or "").startswith("p")):
+                break  # "shows his granddaughter Anna ...": someone else, not how this one looks
             words.append(toks[j].text)
             j += 1
         if words and words[0].islower() and words[0].lower() not in DETS | INDEF and len(words) >= 2:
@@ -1086,7 +1118,9 @@ class Reader:
             self.quotes_here = [(_off + a, _off + b, words) for a, b, words in quote_spans(sent)]
             for clause in self._clauses(sent, toks):
                 ev = self._event(clause, si, para)
-                if ev.place and ev.place != place and (place is None or ev.place_prep):
+                if ev.place and ev.place != place and (place is None or ev.place_prep) and not (
+                        place is not None and ev.place_words.lower() in SAME_ROOM
+                        and not INTO_ROOM.search(ev.text)):  # "music fills the room": the room it is in
                     ev.new_place = True
                     place, place_words = ev.place, ev.place_words
                 else:
@@ -1305,7 +1339,8 @@ class Reader:
                    place_prep=place_prep, building=building,
                    paragraph=para, lemmas=lems, crowd=self.crowd_here, objects=objects, said=said)
         ev.time_of_day = next((TIME_WORDS[w] for w in low_words if w in TIME_WORDS), None)
-        ev.weather = next((WEATHER_WORDS[w] for w in lems if w in WEATHER_WORDS), None)
+        ev.weather = next((WEATHER_WORDS[t.lem] for k, t in enumerate(toks)
+                           if t.lem in WEATHER_WORDS and not self._weather_verb(toks, k)), None)
         for i, t in enumerate(toks):
             if t.low in SEASON_WORDS and (t.low != "fall" or (i and toks[i - 1].low in {"the", "in", "of"})) and \
                     (t.low != "spring" or (i and toks[i - 1].low in DETS | {"in", "of", "early", "late"})):

@@ -132,6 +132,13 @@ def _cut(text: str, limit: int, lang: str = "en") -> tuple[str, str]:
         used = len(line.split())
     else:
         keep = words[:limit]
+        # cutting inside a phrase ("a broken music| box"): end before the last function word instead
+        if words[limit].lower().strip(",;:.") not in FUNCTION_END:
+            for j in range(limit - 1, max(4, limit // 2) - 1, -1):
+                if (words[j].lower().strip(",;:.") in FUNCTION_END
+                        and words[j - 1].lower().strip(",;:.") not in FUNCTION_END):
+                    keep = words[:j]
+                    break
         while len(keep) > 3 and keep[-1].lower().strip(",;:") in FUNCTION_END:
             keep.pop()
         line, used = " ".join(keep), len(keep)
@@ -143,6 +150,16 @@ def _cut(text: str, limit: int, lang: str = "en") -> tuple[str, str]:
     line = line.rstrip(",;:—– ")
     line = line[:1].upper() + line[1:]
     return line + ("" if line.endswith((".", "!", "?", "…")) else "."), rest
+
+
+INTRO = re.compile(r"^(?:on|in|at|one|early|late|after|before|during|that|this|last|every|once|long ago|later)\b"
+                   r"[^,;:.!?\"“«]{4,70}[,;:]\s+", re.I)
+
+
+def intro_clause(text: str) -> str:
+    """The scene-setting clause an English sentence opens with ("On a snowy evening in Prague, …"), or ""."""
+    m = INTRO.match(text)
+    return m.group(0) if m and len(m.group(0).split()) >= 3 and len(text) - m.end() > 20 else ""
 
 
 def _pick(story: Story, n: int) -> list[Event]:
@@ -315,6 +332,7 @@ class Writer:
         prev_members: list[str] = []
         prev_event: Event | None = None
         rest_after: dict[int, str] = {}
+        self._intro_told: set[int] = set()  # events whose opening clause an establishing shot already said
         frame_i = 0
         names = {c.slug: c.name for c in chars}
         for i, it in enumerate(items, start=1):
@@ -435,7 +453,8 @@ class Writer:
             speaker, story_line = said[0][0], " ".join(w for s, w in said if s == said[0][0])[:MAX_TEXT]
         elif e is not None:
             if kind == "event":
-                story_line, rest = _cut(e.text, limit, self.lang)
+                told = e.text[len(intro_clause(e.text)):] if id(e) in self._intro_told else e.text
+                story_line, rest = _cut(told, limit, self.lang)
                 if not story_line.rstrip(".").strip():
                     story_line = None
                 if rest and len(rest.split()) >= 3:
@@ -444,6 +463,9 @@ class Writer:
                 story_line, rest = _cut(rest_after.pop(id(e)), limit, self.lang)
                 if rest and len(rest.split()) >= 3:
                     rest_after[id(e)] = rest
+            elif kind == "establish" and self.lang == "en" and intro_clause(e.text):
+                story_line = _cut(intro_clause(e.text).rstrip(",;: "), limit, self.lang)[0]
+                self._intro_told.add(id(e))
             elif kind == "establish" and e.place_words and len(e.place_words.split()) >= 2:
                 story_line = e.place_words[0].upper() + e.place_words[1:] + "."
         if story_line is None or not story_line.strip(" ."):

@@ -207,3 +207,50 @@ def test_a_first_name_that_is_also_a_place_or_a_french_article_word_is_a_person(
     from reelgraph.story.reader import read_story
 
     assert [(c.name, c.role) for c in read_story(prompt).cast] == cast
+
+
+NETS = ("On a windy autumn night in Galway, old fisherman Declan shows his nephew Ronan how to splice a torn net "
+        "in the kitchen. Ronan winds the twine around a spool while their spotted cat Mab naps by the stove. "
+        "A sea shanty fills the room. At dawn the three of them carry the net down to the harbour.")
+
+
+def test_a_counted_group_of_them_is_that_many_of_those_last_seen() -> None:
+    story = read_story(NETS)
+    by_name = {m.name: k for k, m in enumerate(story.cast)}
+    assert set(by_name) == {"Declan", "Ronan", "Mab"}
+    last = story.events[-1]
+    assert "three of them" in last.text and set(last.members) == set(by_name.values())
+    two = read_story("Ines paints the fence with her grandson Leo. Later both of them swim in the lake.")
+    assert len(two.events[-1].members) == 2
+    everyone = read_story("Ada, Bo and their dog Rex camp by the river. At night all of them watch the stars.")
+    assert len(everyone.events[-1].members) == 3
+
+
+def test_winding_and_storming_are_verbs_not_weather() -> None:
+    story = read_story("Ronan winds the twine around a spool in the shed. Then Mira storms out of the kitchen.")
+    assert [e.weather for e in story.events] == [None, None]
+    assert read_story("A cold wind howls over the moor.").events[0].weather == "wind"
+    assert read_story("A storm rolls in over the bay.").events[0].weather == "storm"
+    assert read_story(NETS).events[0].weather == "wind"  # "a windy autumn night"
+
+
+def test_the_room_said_inside_a_place_is_that_place() -> None:
+    story = read_story(NETS)
+    shanty = next(e for e in story.events if "shanty" in e.text)
+    assert not shanty.new_place and shanty.place == story.events[0].place
+    assert story.events[-1].place == "harbour" and story.events[-1].new_place
+
+
+def test_what_someone_does_to_another_character_is_not_their_look() -> None:
+    declan = read_story(NETS).cast[0]
+    assert declan.name == "Declan" and "Ronan" not in declan.doing and "nephew" not in declan.doing
+    rosa = read_story("Rosa runs a tiny flower stall at the station.").cast[0]
+    assert rosa.doing == "runs a tiny flower stall at the station"
+
+
+def test_an_opening_scene_clause_is_the_establishing_shot_line_and_lines_end_on_whole_phrases() -> None:
+    s = write_script(ReelRequest(prompt=NETS, shots=6, languages=["en"]))
+    lines = [ln.text for sh in s.shots for ln in sh.lines]
+    assert lines[0] == "On a windy autumn night in Galway."
+    assert lines[1].startswith("Old fisherman Declan shows his nephew Ronan")  # the main clause, not the intro again
+    assert not any(ln.rstrip(".").endswith((" torn", " a", " the")) for ln in lines)
