@@ -527,8 +527,8 @@ class Writer:
         named = [c.name for c in chars if c.name != main][:1]
         t = f"{main} and {named[0]}" if named and len(chars) >= 2 else main
         if place_words:
-            pw = re.sub(r"^(?:a|an|the|une?|la|le|les|el|los|las|der|die|das|ein|eine)\s+", "", place_words,
-                        flags=re.IGNORECASE)
+            pw = re.sub(r"^(?:a|an|the|his|her|their|its|my|our|your|une?|la|le|les|el|los|las|der|die|das|ein|eine|"
+                        r"son|sa|ses|leur|su|sus|sein|seine|ihr|ihre)\s+", "", place_words, flags=re.IGNORECASE)
             t += f": {pw[:1].upper()}{pw[1:]}"
         return t[:120]
 

@@ -210,7 +210,7 @@ def test_a_first_name_that_is_also_a_place_or_a_french_article_word_is_a_person(
 
 
 NETS = ("On a windy autumn night in Galway, old fisherman Declan shows his nephew Ronan how to splice a torn net "
-        "in the kitchen. Ronan winds the twine around a spool while their spotted cat Mab naps by the stove. "
+        "in his kitchen. Ronan winds the twine around a spool while their spotted cat Mab naps by the stove. "
         "A sea shanty fills the room. At dawn the three of them carry the net down to the harbour.")
 
 
@@ -254,3 +254,4 @@ def test_an_opening_scene_clause_is_the_establishing_shot_line_and_lines_end_on_
     assert lines[0] == "On a windy autumn night in Galway."
     assert lines[1].startswith("Old fisherman Declan shows his nephew Ronan")  # the main clause, not the intro again
     assert not any(ln.rstrip(".").endswith((" torn", " a", " the")) for ln in lines)
+    assert s.title.endswith(": Kitchen")  # not "His kitchen"
