@@ -27,11 +27,14 @@ STREET_WORDS = {"street", "avenue", "road", "lane", "boulevard", "square", "park
 PLACE_PREPS = {"in", "at", "from", "near", "into", "across", "through", "around", "outside", "inside", "towards",
                "toward", "de", "à", "en", "aus", "nach", "bei", "im", "am", "zu", "desde", "hacia", "por", "dans"}
 LANDMARK_PREPS = {"under", "behind", "beside", "below", "beneath"}
-# nouns that are places only after a preposition ("on the boat"); otherwise things ("fixed the boat")
+# a grandchild with no age given is a child ("his granddaughter Anna")
+GRANDCHILDREN = {"granddaughter", "grandson", "grandchild", "grandkid", "petite-fille", "petit-fils", "enkelin",
+                 "enkel", "nieta", "nieto"}
 # "the room" said where a scene already is ("music fills the room"): that place; going into one is a new place
 SAME_ROOM = {"the room", "the whole room", "the little room", "the small room"}
 INTO_ROOM = re.compile(r"\b(?:into|enters?|entering|entered|to)\s+(?:the\s+)?(?:whole\s+|little\s+|small\s+)?room\b",
                        re.I)
+# nouns that are places only after a preposition ("on the boat"); otherwise things ("fixed the boat")
 WEAK_PLACES = {"boat", "ship", "sailboat", "ice", "water", "roof", "train", "car", "bus", "tree", "waves", "stage"}
 
 
@@ -1153,6 +1156,11 @@ class Reader:
                 if e.place:
                     break
                 e.place, e.place_words = first_place.place, first_place.place_words
+        for m in self.cast:  # "his granddaughter Anna", no age given: a child
+            if m.kind == "person" and m.age == "adult" and m.role in GRANDCHILDREN and not re.search(
+                    rf"\b{re.escape(m.name)}\b[^.!?]{{0,60}}\b(?:man|woman|adult|grown|grown-up|married|twenty|thirty|"
+                    r"forty|fifty|sixty|\d\d)\b", self.text, re.I):
+                m.age = "child"
         first = sents[0][2] if sents else self.text[:200]
         return Story(lang, self.cast, events, first, all_lemmas)
 

@@ -255,3 +255,11 @@ def test_an_opening_scene_clause_is_the_establishing_shot_line_and_lines_end_on_
     assert lines[1].startswith("Old fisherman Declan shows his nephew Ronan")  # the main clause, not the intro again
     assert not any(ln.rstrip(".").endswith((" torn", " a", " the")) for ln in lines)
     assert s.title.endswith(": Kitchen")  # not "His kitchen"
+
+
+def test_a_grandchild_with_no_age_given_is_a_child() -> None:
+    cast = {m.name: m for m in read_story("Old Vilem mends a clock with his granddaughter Anna.").cast}
+    assert cast["Anna"].age == "child" and cast["Vilem"].age == "elder"
+    grown = {m.name: m for m in read_story("Grandpa Emil and his grandson Leo, a tall young man of twenty-five, fix "
+                                           "the car.").cast}
+    assert grown["Leo"].age == "adult"
