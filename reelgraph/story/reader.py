@@ -190,7 +190,12 @@ WEATHER_WORDS: dict[str, Weather] = {
     "misty": "fog", "brouillard": "fog", "nebel": "fog", "niebla": "fog", "storm": "storm", "stormy": "storm",
     "thunder": "storm", "thunderstorm": "storm", "lightning": "storm", "tempest": "storm", "orage": "storm",
     "tempête": "storm", "sturm": "storm", "gewitter": "storm", "tormenta": "storm", "wind": "wind", "windy": "wind",
-    "gale": "wind", "vent": "wind", "viento": "wind", "sunny": "clear"}
+    "gale": "wind", "gust": "wind", "gusty": "wind", "breeze": "wind", "breezy": "wind", "vent": "wind",
+    "viento": "wind", "sunny": "clear"}
+# the sun said to set or rise: the light of that hour
+SUN_HOURS: list[tuple[re.Pattern[str], TimeOfDay]] = [
+    (re.compile(r"\bsun\s+(?:goes|went|is\s+going|sets|set|is\s+setting|sinks|sank|dips|slips)\b", re.I), "golden"),
+    (re.compile(r"\bsun\s+(?:comes|came|is\s+coming)\s+up\b|\bsun\s+(?:rises|rose|is\s+rising)\b", re.I), "dawn")]
 SEASON_WORDS: dict[str, Season] = {
     "spring": "spring", "springtime": "spring", "summer": "summer", "autumn": "autumn", "fall": "autumn",
     "winter": "winter", "printemps": "spring", "été": "summer", "automne": "autumn", "hiver": "winter",
@@ -1346,7 +1351,8 @@ class Reader:
         ev = Event(text=text, members=members, place=place, place_words=place_words, new_place=False,
                    place_prep=place_prep, building=building,
                    paragraph=para, lemmas=lems, crowd=self.crowd_here, objects=objects, said=said)
-        ev.time_of_day = next((TIME_WORDS[w] for w in low_words if w in TIME_WORDS), None)
+        ev.time_of_day = next((TIME_WORDS[w] for w in low_words if w in TIME_WORDS), None) or next(
+            (hour for pattern, hour in SUN_HOURS if pattern.search(text)), None)
         ev.weather = next((WEATHER_WORDS[t.lem] for k, t in enumerate(toks)
                            if t.lem in WEATHER_WORDS and not self._weather_verb(toks, k)), None)
         for i, t in enumerate(toks):
@@ -1385,6 +1391,9 @@ class Reader:
         "…"' (the subject of the clause that says or introduces it)."""
         after = [t for t in toks if t.start >= end and t.text[0].isalpha()][:5]
         before = [t for t in toks if t.end <= start and t.text[0].isalpha()][-6:]
+        inside = [t for t in toks if start <= t.start < end and t.text not in {'"', "“", "”", "«", "»", "„"}]
+        if inside and inside[-1].text in {".", "!", "?", "…"} and any(_speech(t) for t in before[1:]):
+            after = []  # 'Gus wades in, grumbling, "…!" Priya laughs': said by the clause before; a new one after
         nouns = [t for t in after if t.low not in DETS]
         if nouns and _speech(nouns[0]):  # "says Mara", "said the girl", "répond monsieur Berthier", "dit-il"
             who = self._inverted(nouns[0], members)
@@ -1437,7 +1446,11 @@ class Reader:
 
 def _speech(t: Tok) -> bool:
     """Whether a word says that someone speaks ("says", "asks", "dit-il")."""
-    return t.low in SPEECH or t.lem in SPEECH or t.low.split("-", 1)[0] in SPEECH
+    if t.low in SPEECH or t.lem in SPEECH or t.low.split("-", 1)[0] in SPEECH:
+        return True
+    stem = t.low[:-3] if t.low.endswith("ing") and len(t.low) > 5 else ""  # "grumbling", "snapping", "saying"
+    return bool(stem) and (stem in SPEECH or stem + "e" in SPEECH or (len(stem) > 2 and stem[-1] == stem[-2]
+                                                                      and stem[:-1] in SPEECH))
 
 
 def read_story(text: str) -> Story:

@@ -263,3 +263,24 @@ def test_a_grandchild_with_no_age_given_is_a_child() -> None:
     grown = {m.name: m for m in read_story("Grandpa Emil and his grandson Leo, a tall young man of twenty-five, fix "
                                            "the car.").cast}
     assert grown["Leo"].age == "adult"
+
+
+POND = ("Every Saturday, retired firefighter Gus and his neighbour Priya race their model boats on the pond in "
+        "Hillcrest Park. This week a gust flips the little red boat, and it drifts toward the reeds. Gus wades in up "
+        "to his knees, grumbling, \"I am too old for this!\" Priya laughs so hard she drops her thermos. Later they "
+        "dry his socks on a bench and share hot cocoa as the sun goes down.")
+
+
+def test_a_line_introduced_by_an_ing_speech_verb_is_its_clauses_subjects() -> None:
+    story = read_story(POND)
+    said = [(story.cast[k].name, words) for e in story.events for k, words in e.said]
+    assert said == [("Gus", "I am too old for this!")]  # not Priya, whose sentence follows the quote
+    wait = read_story('"Wait!" Tom laughs as Mara runs.')
+    assert [(wait.cast[k].name, w) for e in wait.events for k, w in e.said] == [("Tom", "Wait!")]
+
+
+def test_a_gust_is_wind_and_the_setting_sun_is_its_hour() -> None:
+    story = read_story(POND)
+    assert any(e.weather == "wind" for e in story.events if "gust" in e.text)
+    assert story.events[-1].time_of_day == "golden"
+    assert read_story("The sun rises over the bay as Ada fishes.").events[0].time_of_day == "dawn"
