@@ -69,9 +69,11 @@ class FaceTrack:
 
 
 def face_track(faces: Mapping[str, Mapping[str, Any]], views: Sequence[Rect | None], *, fps: int, width: int,
-               height: int) -> FaceTrack:
+               height: int, picture_height: int | None = None) -> FaceTrack:
     """The track of a take: each keyframe mouth (`faces`, from the keyframe's metadata: slug -> {"kind", "mouth":
-    [x, y, w]}) seen through the clip's per-frame view of the keyframe (`views`: [x0, y0, x1, y1] or None)."""
+    [x, y, w]}) seen through the clip's per-frame view of the keyframe (`views`: [x0, y0, x1, y1] or None), which
+    fills the top `picture_height` rows of each frame (all of them by default; below them a fixed caption band)."""
+    rows = picture_height or height
     track = FaceTrack(fps, width, height, kinds={slug: str(f.get("kind", "humanoid")) for slug, f in faces.items()})
     for slug, face in faces.items():
         x, y, w = (float(v) for v in face["mouth"])
@@ -80,9 +82,9 @@ def face_track(faces: Mapping[str, Mapping[str, Any]], views: Sequence[Rect | No
             if rect is None or rect[2] <= rect[0] or rect[3] <= rect[1]:
                 mouths.append(None)
                 continue
-            sx, sy = width / (rect[2] - rect[0]), height / (rect[3] - rect[1])
+            sx, sy = width / (rect[2] - rect[0]), rows / (rect[3] - rect[1])
             fx, fy, fw = (x - rect[0]) * sx, (y - rect[1]) * sy, w * sx
-            inside = fw / 2 <= fx <= width - fw / 2 and fw / 2 <= fy <= height - fw / 2
+            inside = fw / 2 <= fx <= width - fw / 2 and fw / 2 <= fy <= rows - fw / 2
             mouths.append((fx, fy, fw) if inside and fw >= MIN_MOUTH_PX else None)
         track.mouths[slug] = mouths
     return track

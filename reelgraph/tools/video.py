@@ -38,13 +38,14 @@ def _motion(st: ReelState, prompt: str, camera: str, seed: int, chunk_prompts: l
                       height=st.height, seed=seed, chunk_prompts=tuple(chunk_prompts or ()))
 
 
-def _faces(st: ReelState, ctx: RunContext, views: Any) -> dict[str, str] | None:
+def _faces(st: ReelState, ctx: RunContext, views: Any, rows: Any) -> dict[str, str] | None:
     """The take's face track written beside it (path and sha256), when its keyframe and clip say where mouths are."""
     key = take_artifacts(st).get("keyframe")
     faces = key.meta.get("faces") if key is not None else None
     if not faces or not isinstance(views, list):
         return None
-    track = face_track(faces, views, fps=st.fps, width=st.width, height=st.height)
+    track = face_track(faces, views, fps=st.fps, width=st.width, height=st.height,
+                       picture_height=int(rows) if isinstance(rows, int) and 0 < rows <= st.height else None)
     rel = take_path(st.shot, st.attempt, "_faces.json")
     return {"path": rel, "sha256": sha256_file(ctx.folder.write_json(rel, track.to_json()))}
 
@@ -53,7 +54,7 @@ def _record_clip(st: ReelState, ctx: RunContext, rel: str, info: MediaInfo,
                  extra: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     shot = current_shot(st)
     meta = {"shot": shot.index, "attempt": st.attempt, **info.meta, **extra}
-    faces = _faces(st, ctx, meta.pop("keyframe_views", None))
+    faces = _faces(st, ctx, meta.pop("keyframe_views", None), meta.get("picture_height"))
     if faces is not None:
         meta["faces"] = faces
     art = ctx.folder.record(rel, "clip", meta, id=f"shot{shot.index:02d}.take{st.attempt}.clip")

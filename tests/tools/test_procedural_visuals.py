@@ -153,7 +153,7 @@ def test_clip_starts_on_the_keyframe_with_exact_frames(video: ProceduralVideoBac
     assert probe_video(out) | {"duration": 0} == {"width": W, "height": H, "fps": 12.0, "frames": n, "duration": 0}
     views = info.meta.pop("keyframe_views")
     assert info.meta == {"frames": n, "fps": 12, "width": W, "height": H, "seconds": round(n / 12, 6),
-                         "camera": camera, "backend": "procedural"}
+                         "camera": camera, "backend": "procedural", "picture_height": H}  # no caption band here
     assert len(views) == n and views[0] == [0, 0, W, H]  # each frame's view of the keyframe: the first is all of it
     frames = decode_frames(out)
     key = np.asarray(Image.open(stills[0]).convert("RGB"))
@@ -201,3 +201,38 @@ def test_bad_motion_is_refused(video: ProceduralVideoBackend, stills: tuple[Path
         video.animate(stills[0], _motion("dolly_zoom"), tmp_path / "x.mp4")
     with pytest.raises(BackendError, match="even"):
         video.animate(stills[0], MotionSpec(prompt="", width=321, height=180), tmp_path / "x.mp4")
+
+
+def test_the_caption_band_stays_put_while_the_camera_moves(tmp_path: Path) -> None:
+    """A storyboard keyframe's caption band is not part of the picture the camera moves over: a push-in and a
+    bridge keep it whole (and in a bridge dissolve one shot's band into the next); mouths are placed in the picture."""
+    from reelgraph.backends.procedural.image.caption import draw_caption
+    from reelgraph.backends.procedural.video import caption_band
+    from reelgraph.media.mouths import face_track
+
+    w, h = 320, 180
+    rng = np.random.default_rng(3)
+    paths = []
+    for k, words in enumerate(("Every Saturday two friends race their model boats on the pond in the park",
+                               "A gust flips the little red boat")):
+        picture = Image.fromarray((rng.random((h, w, 3)) * 255).astype(np.uint8)).resize((w, h))
+        paths.append(tmp_path / f"key{k}.png")
+        draw_caption(picture, words).save(paths[-1])
+    band = caption_band(Image.open(paths[0]))
+    assert 0.1 * h < band < 0.3 * h and caption_band(Image.open(paths[0]).crop((0, 0, w, h - band))) == 0
+    video = ProceduralVideoBackend()
+    motion = MotionSpec(prompt="x", camera="push_in", seconds=1.0, fps=12, width=w, height=h)
+    info = video.animate(paths[0], motion, tmp_path / "push.mp4")
+    assert info.meta["picture_height"] == h - band
+    frames = decode_frames(tmp_path / "push.mp4")
+    key = np.asarray(Image.open(paths[0]).convert("RGB"))
+    assert _mad(frames[-1][h - band:], key[h - band:]) < 3  # the caption, whole, on the last frame
+    assert _mad(frames[-1][: h - band], key[: h - band]) > 10  # while the picture above it has moved
+    bridge = video.bridge(paths[0], paths[1], motion, tmp_path / "bridge.mp4")
+    frames = decode_frames(tmp_path / "bridge.mp4")
+    second = np.asarray(Image.open(paths[1]).convert("RGB"))
+    assert _mad(frames[1][h - band:], key[h - band:]) < 3 and _mad(frames[-1][h - band:], second[h - band:]) < 3
+    assert bridge.meta["picture_height"] == h - band
+    track = face_track({"ada": {"kind": "humanoid", "mouth": [160, 60, 12]}}, [[0, 0, w, h - band]], fps=12,
+                       width=w, height=h, picture_height=h - band)
+    assert track.mouths["ada"][0] == (160.0, 60.0, 12.0)  # the whole picture in view: the mouth where it was drawn

@@ -4,9 +4,13 @@ Frames are views (rectangles) of the keyframe resampled with PIL's bilinear filt
 blurred mirror of itself so that a pull-out can show a little more than the frame without black bars; every other
 move stays inside the picture. Frames stream to ffmpeg one by one; nothing holds the whole clip in memory.
 
+A storyboard caption band at the bottom of a keyframe (the procedural image backend's) stays where it is: the camera
+moves over the picture above it, and in a bridge the two shots' bands dissolve into each other.
+
 Each clip's metadata carries `keyframe_views`: per frame, the rectangle of the keyframe it shows (`[x0, y0, x1, y1]`
 in keyframe pixels), or None where it shows something else (a bridge's travel over the previous shot and its
-dissolve). With them, a point of the keyframe (a character's mouth) is found on every frame.
+dissolve), and `picture_height`: the rows of the frame those views fill (the rest is the fixed caption band). With
+them, a point of the keyframe (a character's mouth) is found on every frame.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from reelgraph.backends.base import MediaInfo, MotionSpec
+from reelgraph.backends.procedural.image.caption import BAND_RGB
 from reelgraph.config import BackendConfig
 from reelgraph.errors import BackendError
 from reelgraph.media.ffmpeg import encode_frames
@@ -115,6 +120,40 @@ def _load(path: Path, w: int, h: int) -> Image.Image:
     return img if img.size == (w, h) else img.resize((w, h), Image.Resampling.LANCZOS)
 
 
+def caption_band(img: Image.Image) -> int:
+    """Rows of the storyboard caption band at the bottom of `img` (0 when it has none): solid band colour at both
+    edges, row after row from the bottom, over at least 5 % of the height."""
+    a = np.asarray(img.convert("RGB")).astype(np.int16)
+    h = a.shape[0]
+    edges = np.concatenate([a[:, :3], a[:, -3:]], axis=1)  # (h, 6, 3)
+    solid = np.all(np.abs(edges - np.array(BAND_RGB, dtype=np.int16)) <= 6, axis=(1, 2))
+    rows = 0
+    while rows < h // 2 and solid[h - 1 - rows]:
+        rows += 1
+    return rows if rows >= 0.05 * h else 0
+
+
+class Still:
+    """A keyframe split into its picture (which the camera moves over) and its fixed caption band (maybe none)."""
+
+    def __init__(self, img: Image.Image, band: int) -> None:
+        w, h = img.size
+        self.plate = Plate(img.crop((0, 0, w, h - band)) if band else img)
+        self.band = np.asarray(img.crop((0, h - band, w, h)).convert("RGB")) if band else None
+
+    def frame(self, rect: Rect) -> np.ndarray:
+        """The view `rect` of the picture, with the band below it."""
+        picture = np.asarray(self.plate.render(rect))
+        return picture if self.band is None else np.concatenate([picture, self.band], axis=0)
+
+
+def _stills(*images: Image.Image) -> list[Still]:
+    """The images as stills, cutting off one caption band height shared by all (none unless every one has it)."""
+    bands = {caption_band(im) for im in images}
+    band = bands.pop() if len(bands) == 1 else 0
+    return [Still(im, band) for im in images]
+
+
 def _check(motion: MotionSpec) -> Move:
     if motion.width % 2 or motion.height % 2 or motion.width < 16 or motion.height < 16:
         raise BackendError(f"clip size {motion.width}x{motion.height} must be even and at least 16 (H.264)")
@@ -135,9 +174,9 @@ def camera_views(move: Move, n: int, fps: int, w: int, h: int) -> list[Rect]:
     return [view(move, breath(i / fps) if move.breathe else ease(_progress(i, n)), w, h) for i in range(n)]
 
 
-def _camera_frames(plate: Plate, views: list[Rect]) -> Iterator[np.ndarray]:
+def _camera_frames(still: Still, views: list[Rect]) -> Iterator[np.ndarray]:
     for rect in views:
-        yield np.asarray(plate.render(rect))
+        yield still.frame(rect)
 
 
 BLEND_MAX = 8  # frames of the dissolve inside a bridge, at most
@@ -168,23 +207,24 @@ def bridge_views(move: Move, n: int, fps: int, w: int, h: int) -> list[Rect | No
     return views
 
 
-def _bridge_frames(a: Plate, b: Plate, move: Move, n: int, fps: int) -> Iterator[np.ndarray]:
+def _bridge_frames(a: Still, b: Still, move: Move, n: int, fps: int) -> Iterator[np.ndarray]:
     """A camera move across the cut: the camera travels into `a` (the previous shot's last frame) in the shot's
     direction, a short dissolve of at most BLEND_MAX frames, then the camera settles onto `b` (the keyframe),
     ending exactly on its framing. The view never stops moving."""
     travel_move = Move(0.2, move.px, move.py)
     arrive = Move(-0.12, move.px, move.py)
     travel, blend, _ = bridge_plan(n, fps)
+    w, h = a.plate.w, a.plate.h
     for i in range(travel):
-        yield np.asarray(a.render(view(travel_move, glide(i / travel), a.w, a.h)))
+        yield a.frame(view(travel_move, glide(i / travel), w, h))
     for j in range(blend):
         alpha = (j + 1) / (blend + 1)
-        fa = a.render(view(travel_move, 1.0 + 0.3 * (j + 1) / max(1, travel), a.w, a.h))
-        fb = b.render(view(arrive, 1.0, b.w, b.h))
+        fa = Image.fromarray(a.frame(view(travel_move, 1.0 + 0.3 * (j + 1) / max(1, travel), w, h)))
+        fb = Image.fromarray(b.frame(view(arrive, 1.0, w, h)))
         yield np.asarray(Image.blend(fa, fb, alpha))
-    for rect in bridge_views(move, n, fps, b.w, b.h)[travel + blend:]:
+    for rect in bridge_views(move, n, fps, w, h)[travel + blend:]:
         assert rect is not None  # the settling frames show the keyframe
-        yield np.asarray(b.render(rect))
+        yield b.frame(rect)
 
 
 class ProceduralVideoBackend:
@@ -199,29 +239,31 @@ class ProceduralVideoBackend:
         """A clip that starts on the keyframe and moves as `motion.camera` asks."""
         move = _check(motion)
         n = frame_count(motion)
-        plate = Plate(_load(keyframe, motion.width, motion.height))
-        views = camera_views(move, n, motion.fps, plate.w, plate.h)
-        self._encode(_camera_frames(plate, views), motion, out)
-        return self._info(motion, n, views)
+        (still,) = _stills(_load(keyframe, motion.width, motion.height))
+        views = camera_views(move, n, motion.fps, still.plate.w, still.plate.h)
+        self._encode(_camera_frames(still, views), motion, out)
+        return self._info(motion, n, views, still.plate.h)
 
     def bridge(self, first: Path, last: Path, motion: MotionSpec, out: Path) -> MediaInfo:
         """A clip that starts exactly on `first` and ends exactly on `last`: a camera move across a short dissolve."""
         move = _check(motion)
         n = frame_count(motion)
-        a = Plate(_load(first, motion.width, motion.height))
-        b = Plate(_load(last, motion.width, motion.height))
+        a, b = _stills(_load(first, motion.width, motion.height), _load(last, motion.width, motion.height))
         self._encode(_bridge_frames(a, b, move, n, motion.fps), motion, out)
-        return self._info(motion, n, bridge_views(move, n, motion.fps, b.w, b.h), bridge=True)
+        return self._info(motion, n, bridge_views(move, n, motion.fps, b.plate.w, b.plate.h), b.plate.h,
+                          bridge=True)
 
     @staticmethod
     def _encode(frames: Iterator[np.ndarray], motion: MotionSpec, out: Path) -> None:
         encode_frames(frames, out, fps=motion.fps, width=motion.width, height=motion.height)
 
-    def _info(self, motion: MotionSpec, n: int, views: Sequence[Rect | None], *, bridge: bool = False) -> MediaInfo:
+    def _info(self, motion: MotionSpec, n: int, views: Sequence[Rect | None], picture_height: int, *,
+              bridge: bool = False) -> MediaInfo:
         meta: dict[str, Any] = {
             "frames": n, "fps": motion.fps, "width": motion.width, "height": motion.height,
             "seconds": round(n / motion.fps, 6), "camera": motion.camera, "backend": self.name,
-            "keyframe_views": [None if v is None else [round(c, 3) for c in v] for v in views]}
+            "keyframe_views": [None if v is None else [round(c, 3) for c in v] for v in views],
+            "picture_height": picture_height}
         if bridge:
             meta["bridge"] = True
         return MediaInfo(meta=meta)
