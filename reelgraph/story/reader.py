@@ -1328,8 +1328,9 @@ class Reader:
                 subject_done = True
         if not members and poss_owners:
             members = list(dict.fromkeys(poss_owners))  # "her hands shake": the owner is the one in the shot
-        if not members and self.last and toks and toks[0].text[:1].islower():
-            members = [self.last[0]]  # ", trains for the marathon": the same subject goes on
+        thing_subject = any(t.low in {"it", "this", "that"} for t in toks[:3] if t.text[:1].isalpha())
+        if not members and self.last and toks and toks[0].text[:1].islower() and not thing_subject:
+            members = [self.last[0]]  # ", trains for the marathon": the same subject goes on ("and it drifts": not)
         said = []
         for a, b, words in quotes:
             who = self._speaker(toks, a, b, members)

@@ -284,3 +284,11 @@ def test_a_gust_is_wind_and_the_setting_sun_is_its_hour() -> None:
     assert any(e.weather == "wind" for e in story.events if "gust" in e.text)
     assert story.events[-1].time_of_day == "golden"
     assert read_story("The sun rises over the bay as Ada fishes.").events[0].time_of_day == "dawn"
+
+
+def test_a_clause_about_a_thing_does_not_carry_the_last_subject_on() -> None:
+    story = read_story(POND)
+    drift = next(e for e in story.events if "drifts" in e.text)
+    assert drift.members == []  # "and it drifts toward the reeds": the boat, not Gus
+    lena = read_story("Lena wakes at five, trains for the marathon, and eats.")
+    assert all(e.members == [0] for e in lena.events)
