@@ -30,6 +30,13 @@ LANDMARK_PREPS = {"under", "behind", "beside", "below", "beneath"}
 # a grandchild with no age given is a child ("his granddaughter Anna")
 GRANDCHILDREN = {"granddaughter", "grandson", "grandchild", "grandkid", "petite-fille", "petit-fils", "enkelin",
                  "enkel", "nieta", "nieto"}
+# nouns whose capitalised word after them names a thing, not a person ("the starship Halcyon")
+NAMED_THINGS = {"ship", "starship", "spaceship", "spacecraft", "boat", "yacht", "vessel", "ferry", "schooner",
+                "freighter", "shuttle", "rocket", "submarine", "tugboat", "steamer", "liner", "train", "locomotive",
+                "airship", "station", "planet", "moon", "asteroid", "comet", "galaxy", "nebula", "hotel", "inn",
+                "tavern", "pub"}
+ROOM_BAYS = {"cargo", "loading", "docking", "sick", "engine", "bomb", "shuttle", "hangar", "medical", "landing",
+             "storage"}
 # "the room" said where a scene already is ("music fills the room"): that place; going into one is a new place
 SAME_ROOM = {"the room", "the whole room", "the little room", "the small room"}
 INTO_ROOM = re.compile(r"\b(?:into|enters?|entering|entered|to)\s+(?:the\s+)?(?:whole\s+|little\s+|small\s+)?room\b",
@@ -490,6 +497,13 @@ def _is_name_token(tok: Tok, prev: Tok | None, lang: str, sentence_start: bool) 
     return True
 
 
+def n1_is_verb(toks: list[Tok], i: int) -> bool:
+    """Whether the word after toks[i] reads as its verb ("Amara waves", "Amara is"): then toks[i] is a subject."""
+    n1 = toks[i + 1] if i + 1 < len(toks) else None
+    return n1 is not None and n1.text.islower() and (n1.low in {"is", "was", "has", "had", "can", "will"} or (
+        n1.low.endswith("s") and n1.low != n1.lem and n1.low not in STOP["en"] | PLACE_PREPS))
+
+
 def _given_name(low: str) -> bool:
     """A common first name that WordNet knows only as a noun ("sam", "joy", "benny", "tom"): a name when capitalised.
 
@@ -659,11 +673,12 @@ class Reader:
             return
         if plural:
             group = [k for k in self.last if k not in members]
+            together = any(x.low in TOGETHER for x in toks)  # "together they crawl": whoever was there, any kind
             persons = all(self.cast[k].kind == "person" for k in group) if group else True
             for k in reversed(self.recent):
                 if len(group) >= 2:
                     break
-                if k not in group and k not in members and (self.cast[k].kind == "person") == persons:
+                if k not in group and k not in members and (together or (self.cast[k].kind == "person") == persons):
                     group.append(k)
             if poss:
                 poss_owners.extend(group)
@@ -1031,6 +1046,11 @@ class Reader:
                 found[t.text] = t.text  # "Ben, who is six", "Gus, the lifeguard", "Ruth and Idris": a name
                 i += 1
                 continue
+            if self.lang == "en" and prev is not None and prev.lem in NAMED_THINGS and t.text[:1].isupper() and \
+                    not (t.low in lexicon.given_names() and n1_is_verb(toks, i)):
+                found[t.text] = None  # "the starship Halcyon", "the ferry Marguerite": a craft's name, no one
+                i += 1
+                continue
             if _is_name_token(t, prev, self.lang, start):
                 k = i
                 while k + 1 < len(toks) and toks[k + 1].text[:1].isupper() and \
@@ -1288,6 +1308,8 @@ class Reader:
                         and t.low == t.lem:
                     self.place_hints.append(cat[2:])
                     continue  # "the harbour master", "the station clock": a noun's modifier, not the scene
+                if t.lem == "bay" and prev is not None and prev.low in ROOM_BAYS:
+                    continue  # "the cargo bay", "the sick bay": a room of a ship or a building, not the sea
                 if (t.lem in WEAK_PLACES or cat == "l:sea" and t.lem not in {"sea", "ocean"}) and not prep:
                     continue  # "taken the boat out", "the ice": a thing in the story, a place only with "on"/"in"
                 has_prep = any(x.low in PLACE_PREPS for x in toks[max(0, i - 4):i])

@@ -292,3 +292,21 @@ def test_a_clause_about_a_thing_does_not_carry_the_last_subject_on() -> None:
     assert drift.members == []  # "and it drifts toward the reeds": the boat, not Gus
     lena = read_story("Lena wakes at five, trains for the marathon, and eats.")
     assert all(e.members == [0] for e in lena.events)
+
+
+STARSHIP = ("Captain Ines Varga wakes alone on the drifting starship Halcyon. The ship robot, a clumsy silver droid "
+            "called Pip, tells her the engines are dead. Together they crawl through the dark cargo bay to reach the "
+            "reactor.")
+
+
+def test_a_crafts_name_is_no_one_and_a_cargo_bay_is_no_sea() -> None:
+    story = read_story(STARSHIP)
+    assert [m.name for m in story.cast] == ["Ines Varga", "Pip"]  # not "Halcyon"
+    assert {e.place for e in story.events} == {"space"}
+    assert [m.name for m in read_story("Tom sails the yacht Bella across the lake.").cast] == ["Tom"]
+
+
+def test_together_they_are_everyone_last_seen_whatever_their_kind() -> None:
+    story = read_story(STARSHIP)
+    crawl = next(e for e in story.events if "crawl" in e.text)
+    assert sorted(story.cast[k].name for k in crawl.members) == ["Ines Varga", "Pip"]  # the droid too
