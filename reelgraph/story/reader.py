@@ -30,6 +30,7 @@ LANDMARK_PREPS = {"under", "behind", "beside", "below", "beneath"}
 # a grandchild with no age given is a child ("his granddaughter Anna")
 GRANDCHILDREN = {"granddaughter", "grandson", "grandchild", "grandkid", "petite-fille", "petit-fils", "enkelin",
                  "enkel", "nieta", "nieto"}
+AGENTS = {"person", "robot"}  # who "they" gathers together: people and robots act alike; animals go with animals
 # nouns whose capitalised word after them names a thing, not a person ("the starship Halcyon")
 NAMED_THINGS = {"ship", "starship", "spaceship", "spacecraft", "boat", "yacht", "vessel", "ferry", "schooner",
                 "freighter", "shuttle", "rocket", "submarine", "tugboat", "steamer", "liner", "train", "locomotive",
@@ -673,13 +674,12 @@ class Reader:
             return
         if plural:
             group = [k for k in self.last if k not in members]
-            together = any(x.low in TOGETHER for x in toks)  # "together they crawl": whoever was there, any kind
-            persons = all(self.cast[k].kind == "person" for k in group) if group else True
+            persons = all(self.cast[k].kind in AGENTS for k in group) if group else True
             for k in reversed(self.recent):
                 if len(group) >= 2:
                     break
-                if k not in group and k not in members and (together or (self.cast[k].kind == "person") == persons):
-                    group.append(k)
+                if k not in group and k not in members and (self.cast[k].kind in AGENTS) == persons:
+                    group.append(k)  # people (and robots, who act as people) with people, animals with animals
             if poss:
                 poss_owners.extend(group)
             else:

@@ -306,7 +306,10 @@ def test_a_crafts_name_is_no_one_and_a_cargo_bay_is_no_sea() -> None:
     assert [m.name for m in read_story("Tom sails the yacht Bella across the lake.").cast] == ["Tom"]
 
 
-def test_together_they_are_everyone_last_seen_whatever_their_kind() -> None:
+def test_they_gathers_a_robot_with_people() -> None:
     story = read_story(STARSHIP)
     crawl = next(e for e in story.events if "crawl" in e.text)
     assert sorted(story.cast[k].name for k in crawl.members) == ["Ines Varga", "Pip"]  # the droid too
+    reading = read_story(REPAIR)
+    together = next(e for e in reading.events if e.text.startswith("Together they"))
+    assert "Pepper" not in {reading.cast[k].name for k in together.members}  # the cat does not read
