@@ -160,6 +160,15 @@ def test_time_weather_and_season_change_the_picture(images: ProceduralImageBacke
         assert np.abs(_thumb(day) - _thumb(other)).mean() > 5
 
 
+def test_space_has_no_clouds_sun_or_bushes(images: ProceduralImageBackend) -> None:
+    for seed in range(3):
+        img = images.keyframe(_spec(place="space", characters=[], seed=seed), width=W, height=H)
+        sky = np.asarray(img)[: int(0.6 * H)]
+        assert (sky.min(axis=2) >= 235).mean() < 0.01  # stars only: no white clouds, no sun disc (about 2.3 % with)
+        ground = np.asarray(img)[int(0.66 * H):].astype(np.int16)
+        assert not (ground[..., 1] - ground[..., 0] > 15).any()  # nothing green on the moon
+
+
 # ---------------------------------------------------------------- framing, exposure, caption
 
 

@@ -56,9 +56,14 @@ def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float
 
 
 def _plant(sc: Scene, x: float, base: float, top: float, r: float) -> None:
-    """A foreground plant (indoors) or bush (outdoors), in pixels: stem from `base` up to leaves round `top`."""
-    leaf = sc.lit((34, 70, 40) if sc.interior else (30, 58, 34))
-    sc.d.line([(x, base), (x, top)], fill=sc.lit((60, 44, 30)), width=max(2, round(0.12 * r)))
+    """A foreground plant (indoors) or bush (outdoors), in pixels: stem from `base` up to leaves round `top`; in
+    space, a heap of moon rock of the same shape."""
+    rock = sc.place == "space"
+    leaf = sc.lit((92, 90, 98) if rock else (34, 70, 40) if sc.interior else (30, 58, 34))
+    if rock:
+        sc.d.rectangle([x - 0.5 * r, top, x + 0.5 * r, base], fill=leaf)
+    else:
+        sc.d.line([(x, base), (x, top)], fill=sc.lit((60, 44, 30)), width=max(2, round(0.12 * r)))
     for dx, dy, k in ((0, 0, 1.0), (-0.7, 0.4, 0.75), (0.7, 0.35, 0.75), (0, 0.8, 0.8)):
         rr = r * k
         sc.d.ellipse([x + dx * r - rr, top + dy * r - rr, x + dx * r + rr, top + dy * r + rr], fill=leaf)

@@ -98,7 +98,7 @@ def scene_for(spec: KeyframeSpec, w: int, h: int, heads: list[Box]) -> tuple[Sce
 
 def paint_place(sc: Scene, key: str, words: str, crowd: bool) -> None:
     """Everything behind the characters."""
-    if not sc.interior:
+    if not sc.interior and key != "space":  # space paints its own sky: stars, a planet, no weather
         props.outdoor_sky(sc)
     if key:
         PAINTERS[key](sc)
