@@ -50,6 +50,15 @@ def _words(text: str) -> set[str]:
     return set(text.split())
 
 
+# words that open sentences and are never names ("Soudain, un renard…", "Plötzlich …", "De repente …")
+SENTENCE_ADVERBS = _words(
+    "soudain soudainement ensuite enfin bientôt maintenant aujourd'hui hier demain pourtant cependant ainsi déjà "
+    "ici là tard tôt aussitôt lentement doucement finalement heureusement malheureusement près loin vers chez "
+    "plötzlich danach später schließlich endlich jetzt heute gestern morgen bald leider langsam "
+    "repente entonces después finalmente pronto ahora hoy ayer mañana luego lentamente cerca lejos "
+    "suddenly meanwhile afterwards finally")
+
+
 # days and months: capitalised, never characters
 CALENDAR = _words(
     "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
@@ -474,7 +483,7 @@ def _is_name_token(tok: Tok, prev: Tok | None, lang: str, sentence_start: bool) 
         return False
     if tok.low in STOP[lang] or tok.low in STOP["en"] and lang == "en" or tok.low in INDEF_THINGS:
         return False
-    if tok.low in STREET_WORDS or tok.low in CALENDAR:
+    if tok.low in STREET_WORDS or tok.low in CALENDAR or tok.low in SENTENCE_ADVERBS:
         return False
     if t in lexicon.geo_names() and not (tok.low in lexicon.given_names() and prev is not None
                                          and prev.low not in PLACE_PREPS | {"to", "via", "of", "over"}
@@ -492,6 +501,8 @@ def _is_name_token(tok: Tok, prev: Tok | None, lang: str, sentence_start: bool) 
     if tok.cat is not None and tok.low not in HONORIFICS and not (lang == "en" and _given_name(tok.low)) and (
             sentence_start or tok.low in LOWER_SEEN or not tok.cat.startswith(("p", "a", "o"))):
         return False
+    if lang != "en" and prev and prev.text in {'"', "“", "«", "„"}:
+        return tok.low in lexicon.given_names()  # « Reviens ici ! »: a quote opens on a verb more than on a name
     if sentence_start or (prev and prev.text in {'"', "“", "«", "„", "(", ":"}):
         return (tok.low not in lexicon.english_words() and tok.lem not in lexicon.english_words()) or \
             _given_name(tok.low)

@@ -50,7 +50,9 @@ AND = {"en": " and ", "fr": " et ", "de": " und ", "es": " y ", "it": " e ", "pt
        "pl": " i ", "tr": " ve ", "ru": " и ", "zh": "和", "ja": "と", "ko": "와 ", "ar": " و", "hi": " और "}
 AGES: dict[str, Age] = {"child": "child", "teen": "teen", "adult": "adult", "elder": "elder"}
 FADE_END = {"end", "finally", "last", "home", "sleep", "goodbye", "together", "enfin", "schließlich", "fin"}
-FUNCTION_END = STOP["en"] | STOP["fr"] | STOP["de"] | STOP["es"]
+FUNCTION_END = STOP["en"] | STOP["fr"] | STOP["de"] | STOP["es"] | {
+    "près", "loin", "vers", "chez", "devant", "derrière", "contre", "entre", "parmi", "depuis", "pendant",  # a line
+    "cerca", "lejos", "hacia", "junto", "neben", "hinter", "vor", "zwischen", "gegenüber"}  # never ends on these
 
 
 DARK = re.compile(r"\b(darkness|blackout|pitch[- ]black|power cut|power outage|in the dark|lights go out)\b", re.I)

@@ -313,3 +313,20 @@ def test_they_gathers_a_robot_with_people() -> None:
     reading = read_story(REPAIR)
     together = next(e for e in reading.events if e.text.startswith("Together they"))
     assert "Pepper" not in {reading.cast[k].name for k in together.members}  # the cat does not read
+
+
+LAC = ("Un matin d'hiver, la petite Léa et son grand-père Henri partent pêcher sur le lac gelé. Henri perce un trou "
+       "dans la glace pendant que Léa construit un bonhomme de neige. Soudain, un renard roux sort de la forêt et vole "
+       "leur poisson. « Reviens ici, voleur ! » crie Léa en riant. Le soir, ils rentrent au chalet et boivent un "
+       "chocolat chaud près du feu.")
+
+
+def test_an_adverb_opening_a_sentence_is_no_name_and_a_line_ends_on_no_preposition() -> None:
+    story = read_story(LAC)
+    assert [(m.name, m.kind) for m in story.cast][:2] == [("Léa", "person"), ("Henri", "person")]
+    assert not any(m.name in {"Soudain", "Reviens"} for m in story.cast)
+    assert any(m.kind == "fox" for m in story.cast)
+    s = write_script(ReelRequest(prompt=LAC, shots=6, languages=["fr"]))
+    lines = [ln.text for sh in s.shots for ln in sh.lines]
+    assert not any(ln.rstrip(".").endswith((" près", " vers", " chez")) for ln in lines)
+    assert read_story("Plötzlich, ein Fuchs läuft über das Eis.").cast[0].name != "Plötzlich"
