@@ -208,7 +208,7 @@ WEATHER_WORDS: dict[str, Weather] = {
     "thunder": "storm", "thunderstorm": "storm", "lightning": "storm", "tempest": "storm", "orage": "storm",
     "tempête": "storm", "sturm": "storm", "gewitter": "storm", "tormenta": "storm", "wind": "wind", "windy": "wind",
     "gale": "wind", "gust": "wind", "gusty": "wind", "breeze": "wind", "breezy": "wind", "vent": "wind",
-    "viento": "wind", "sunny": "clear"}
+    "viento": "wind", "sunny": "clear", "calm": "clear", "calma": "clear", "calme": "clear"}
 # the sun said to set or rise: the light of that hour
 SUN_HOURS: list[tuple[re.Pattern[str], TimeOfDay]] = [
     (re.compile(r"\bsun\s+(?:goes|went|is\s+going|sets|set|is\s+setting|sinks|sank|dips|slips)\b", re.I), "golden"),
@@ -507,6 +507,22 @@ def _is_name_token(tok: Tok, prev: Tok | None, lang: str, sentence_start: bool) 
         return (tok.low not in lexicon.english_words() and tok.lem not in lexicon.english_words()) or \
             _given_name(tok.low)
     return True
+
+
+GROUPS = {
+    "es": re.compile(r"\b(?:los|las|ambos|ambas|todos\s+los|todas\s+las)\s+(dos|tres|cuatro)\b|\b(ambos|ambas)\b"),
+    "fr": re.compile(r"\b(?:tous\s+les|toutes\s+les|les)\s+(deux|trois|quatre)\b"),
+    "de": re.compile(r"\b(?:die|alle)\s+(beiden|drei|vier)\b|\b(beide)\b"),
+}
+GROUP_SIZE = {"dos": 2, "tres": 3, "cuatro": 4, "ambos": 2, "ambas": 2, "deux": 2, "trois": 3, "quatre": 4,
+              "beiden": 2, "beide": 2, "drei": 3, "vier": 4}
+
+
+def group_count(low_text: str, lang: str) -> int | None:
+    """How many a group phrase of a story not in English counts ("los dos", "tous les trois", "die beiden")."""
+    pattern = GROUPS.get(lang)
+    m = pattern.search(low_text) if pattern else None
+    return GROUP_SIZE.get(next(g for g in m.groups() if g)) if m else None
 
 
 def n1_is_verb(toks: list[Tok], i: int) -> bool:
@@ -1359,6 +1375,10 @@ class Reader:
                     (self.recent or members):
                 self._pronoun(t, nxt, i, toks, members, poss_owners)
                 subject_done = True
+        count = group_count(" ".join(t.low for t in toks), self.lang)
+        if count and len(members) < count:  # "los dos ven delfines", "tous les trois", "die beiden": that many
+            members.extend([k for k in dict.fromkeys([*self.last, *reversed(self.recent)])
+                            if k not in members][:count - len(members)])
         if not members and poss_owners:
             members = list(dict.fromkeys(poss_owners))  # "her hands shake": the owner is the one in the shot
         thing_subject = any(t.low in {"it", "this", "that"} for t in toks[:3] if t.text[:1].isalpha())

@@ -154,13 +154,20 @@ def _cut(text: str, limit: int, lang: str = "en") -> tuple[str, str]:
     return line + ("" if line.endswith((".", "!", "?", "…")) else "."), rest
 
 
-INTRO = re.compile(r"^(?:on|in|at|one|early|late|after|before|during|that|this|last|every|once|long ago|later)\b"
-                   r"[^,;:.!?\"“«]{4,70}[,;:]\s+", re.I)
+INTRO_WORDS = {
+    "en": "on|in|at|one|early|late|after|before|during|that|this|last|every|once|long ago|later",
+    "fr": "un|une|au|à|dans|en|le soir|le matin|la nuit|chaque|pendant|après|avant|ce|cette|il était une fois",
+    "es": "en|un|una|al|a la|cada|durante|después|antes|esa|ese|esta|este|había una vez",
+    "de": "am|an|im|in|eines|einer|jeden|jede|nach|während|vor|es war einmal",
+}
+INTRO = {lang: re.compile(rf"^(?:{words})\b[^,;:.!?\"“«]{{4,70}}[,;:]\s+", re.I) for lang, words in INTRO_WORDS.items()}
 
 
-def intro_clause(text: str) -> str:
-    """The scene-setting clause an English sentence opens with ("On a snowy evening in Prague, …"), or ""."""
-    m = INTRO.match(text)
+def intro_clause(text: str, lang: str = "en") -> str:
+    """The scene-setting clause a sentence opens with ("On a snowy evening in Prague, …", "En un pequeño pueblo de
+    la costa, …"), or ""."""
+    pattern = INTRO.get(lang)
+    m = pattern.match(text) if pattern else None
     return m.group(0) if m and len(m.group(0).split()) >= 3 and len(text) - m.end() > 20 else ""
 
 
@@ -455,7 +462,11 @@ class Writer:
             speaker, story_line = said[0][0], " ".join(w for s, w in said if s == said[0][0])[:MAX_TEXT]
         elif e is not None:
             if kind == "event":
-                told = e.text[len(intro_clause(e.text)):] if id(e) in self._intro_told else e.text
+                intro = intro_clause(e.text, self.lang)
+                told = e.text
+                if intro and (id(e) in self._intro_told or len(e.text.split()) > limit):
+                    told = e.text[len(intro):]  # said by the establishing shot, or too long: the action (the picture
+                    # shows the time and the place)
                 story_line, rest = _cut(told, limit, self.lang)
                 if not story_line.rstrip(".").strip():
                     story_line = None
@@ -465,8 +476,8 @@ class Writer:
                 story_line, rest = _cut(rest_after.pop(id(e)), limit, self.lang)
                 if rest and len(rest.split()) >= 3:
                     rest_after[id(e)] = rest
-            elif kind == "establish" and self.lang == "en" and intro_clause(e.text):
-                story_line = _cut(intro_clause(e.text).rstrip(",;: "), limit, self.lang)[0]
+            elif kind == "establish" and intro_clause(e.text, self.lang):
+                story_line = _cut(intro_clause(e.text, self.lang).rstrip(",;: "), limit, self.lang)[0]
                 self._intro_told.add(id(e))
             elif kind == "establish" and e.place_words and len(e.place_words.split()) >= 2:
                 story_line = e.place_words[0].upper() + e.place_words[1:] + "."

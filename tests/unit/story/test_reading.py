@@ -330,3 +330,20 @@ def test_an_adverb_opening_a_sentence_is_no_name_and_a_line_ends_on_no_prepositi
     lines = [ln.text for sh in s.shots for ln in sh.lines]
     assert not any(ln.rstrip(".").endswith((" près", " vers", " chez")) for ln in lines)
     assert read_story("Plötzlich, ein Fuchs läuft über das Eis.").cast[0].name != "Plötzlich"
+
+
+COSTA = ("En un pequeño pueblo de la costa, la pescadora Carmen enseña a su hijo Mateo a remendar las redes. De "
+         "repente llega una tormenta y el viento arranca las velas del barco. \"¡Sujeta la cuerda!\", grita Carmen. "
+         "Mateo tira con todas sus fuerzas. Al amanecer, el mar está en calma y los dos ven delfines saltando cerca "
+         "del puerto.")
+
+
+def test_a_spanish_story_opening_clause_group_and_calm_sea() -> None:
+    s = write_script(ReelRequest(prompt=COSTA, shots=6, languages=["es"]))
+    lines = [ln.text for sh in s.shots for ln in sh.lines]
+    assert lines[0] == "En un pequeño pueblo de la costa."  # the establishing shot says where
+    assert lines[1].startswith("La pescadora Carmen enseña a su hijo Mateo")  # the action, not the opening again
+    last = s.shots[-1]
+    assert set(last.characters) == {"carmen", "mateo"}  # "los dos"
+    assert last.weather == "clear" and last.time_of_day == "dawn" and last.place == "harbour"
+    assert len(read_story("Le soir, tous les trois, Ana, Léo et Max, dînent.").events[-1].members) == 3
