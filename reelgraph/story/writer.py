@@ -381,7 +381,10 @@ class Writer:
             elif kind == "establish" and e is not None:
                 label = e.place_words or PLACES[place][0]
                 beat = f"Establishing: {label}."
-                action = f"Wide on {label}"
+                intro = intro_clause(e.text, self.lang).rstrip(",;: ")
+                # the caption: the story's own opening words, else the place (in the story's language)
+                action = (intro[:1].upper() + intro[1:] if intro else f"Wide on {label}" if self.lang == "en"
+                          else label[:1].upper() + label[1:])
                 framing, camera, members = "wide", "pull_out" if i > 1 else "push_in", []
             elif kind == "insert" and e is not None:
                 beat = f"Insert: the {it['obj']}."

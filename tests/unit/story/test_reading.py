@@ -342,6 +342,7 @@ def test_a_spanish_story_opening_clause_group_and_calm_sea() -> None:
     s = write_script(ReelRequest(prompt=COSTA, shots=6, languages=["es"]))
     lines = [ln.text for sh in s.shots for ln in sh.lines]
     assert lines[0] == "En un pequeño pueblo de la costa."  # the establishing shot says where
+    assert s.shots[0].action == "En un pequeño pueblo de la costa"  # and its caption is in the story's words
     assert lines[1].startswith("La pescadora Carmen enseña a su hijo Mateo")  # the action, not the opening again
     last = s.shots[-1]
     assert set(last.characters) == {"carmen", "mateo"}  # "los dos"
