@@ -14,6 +14,7 @@ import importlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -65,6 +66,8 @@ def _init_group(rank: int, spec: ParallelSpec, device: Any, init_file: str) -> N
         raise BackendError("video parallel: this process is already in a torch.distributed group")
     if device.type == "cuda":
         torch.cuda.set_device(device.index or 0)
+    elif sys.platform.startswith("linux"):
+        os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")  # every rank is on this machine: no hostname lookup
     dist.init_process_group(comm_backend(device), init_method=f"file://{init_file}", rank=rank,
                             world_size=spec.world, timeout=timedelta(seconds=spec.timeout_s))
 
