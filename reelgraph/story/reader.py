@@ -779,6 +779,17 @@ class Reader:
             if words and (toks[j].text in self.names_here or toks[j].low in {"his", "her", "their", "my", "our"}
                           and j + 1 < len(toks) and (toks[j + 1].cat or "").startswith("p")):
                 break  # "shows his granddaughter Anna ...": someone else, not how this one looks
+            if words and (toks[j].cat or "").startswith(("p", "a")) and toks[j].text.islower():
+                # "befriends a stray robot": someone else, who would be drawn into this one's look: keep the words
+                # before their noun phrase ("a stray"), then none that ends on a function word ("bread for")
+                k = len(words)
+                while k > 1 and (words[k - 1].lower() in DETS | INDEF or (toks[j - len(words) + k - 1].cat is None
+                                                                        and words[k - 1].lower() not in STOP["en"])):
+                    k -= 1
+                words = words[:k]
+                while len(words) > 1 and words[-1].lower() in STOP["en"] | DETS | INDEF:
+                    words.pop()
+                break
             words.append(toks[j].text)
             j += 1
         if words and words[0].islower() and words[0].lower() not in DETS | INDEF and len(words) >= 2:

@@ -348,3 +348,14 @@ def test_a_spanish_story_opening_clause_group_and_calm_sea() -> None:
     assert set(last.characters) == {"carmen", "mateo"}  # "los dos"
     assert last.weather == "clear" and last.time_of_day == "dawn" and last.place == "harbour"
     assert len(read_story("Le soir, tous les trois, Ana, Léo et Max, dînent.").events[-1].members) == 3
+
+
+def test_the_one_who_befriends_a_robot_is_not_drawn_as_one() -> None:
+    from reelgraph.backends.procedural.image.looks import look_of
+
+    s = write_script(ReelRequest(prompt="A lighthouse keeper befriends a stray robot during a storm", shots=6))
+    keeper = next(c for c in s.characters if c.name == "Keeper")
+    assert "robot" not in keeper.look and look_of(keeper).kind == "humanoid"
+    assert look_of(next(c for c in s.characters if c.name == "Robot")).kind == "robot"
+    lina = read_story("Lina bakes bread for the old baker next door.").cast[0]
+    assert lina.doing == "bakes bread"  # not "bakes bread for the old", nor the baker
