@@ -479,8 +479,8 @@ class Writer:
                 story_line, rest = _cut(rest_after.pop(id(e)), limit, self.lang)
                 if rest and len(rest.split()) >= 3:
                     rest_after[id(e)] = rest
-            elif kind == "establish" and intro_clause(e.text, self.lang):
-                story_line = _cut(intro_clause(e.text, self.lang).rstrip(",;: "), limit, self.lang)[0]
+            elif kind == "establish" and (opening := intro_clause(e.text, self.lang)):
+                story_line = _cut(opening.rstrip(",;: "), limit, self.lang)[0]
                 self._intro_told.add(id(e))
             elif kind == "establish" and e.place_words and len(e.place_words.split()) >= 2:
                 story_line = e.place_words[0].upper() + e.place_words[1:] + "."
