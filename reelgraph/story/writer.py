@@ -160,6 +160,9 @@ INTRO_WORDS = {
     "es": "en|un|una|al|a la|cada|durante|después|antes|esa|ese|esta|este|había una vez",
     "de": "am|an|im|in|eines|einer|jeden|jede|nach|während|vor|es war einmal",
 }
+# words after which an -s or -ed word is a noun or an adjective, not a verb ("in the woods", "his cluttered")
+LEADS = {"the", "a", "an", "his", "her", "their", "its", "our", "my", "of", "in", "on", "at", "les", "des", "ses",
+         "leurs", "mes", "los", "las", "sus", "unos", "unas", "de", "en", "dans", "die", "der", "den", "im"}
 INTRO = {lang: re.compile(rf"^(?:{words})\b[^,;:.!?\"“«]{{4,70}}[,;:]\s+", re.I) for lang, words in INTRO_WORDS.items()}
 
 
@@ -168,7 +171,13 @@ def intro_clause(text: str, lang: str = "en") -> str:
     la costa, …"), or ""."""
     pattern = INTRO.get(lang)
     m = pattern.match(text) if pattern else None
-    return m.group(0) if m and len(m.group(0).split()) >= 3 and len(text) - m.end() > 20 else ""
+    if not m or len(m.group(0).split()) < 3 or len(text) - m.end() <= 20:
+        return ""
+    words = m.group(0).lower().rstrip(",;: ").split()
+    for prev, word in zip(words, words[1:], strict=False):
+        if word.endswith(("s", "ed")) and prev not in LEADS:
+            return ""  # "At sunrise the tram rattles up the hill,": a clause with its own verb, the action itself
+    return m.group(0)
 
 
 def _pick(story: Story, n: int) -> list[Event]:

@@ -359,3 +359,13 @@ def test_the_one_who_befriends_a_robot_is_not_drawn_as_one() -> None:
     assert look_of(next(c for c in s.characters if c.name == "Robot")).kind == "robot"
     lina = read_story("Lina bakes bread for the old baker next door.").cast[0]
     assert lina.doing == "bakes bread"  # not "bakes bread for the old", nor the baker
+
+
+def test_a_clause_with_its_own_verb_is_no_opening_to_drop() -> None:
+    from reelgraph.story.writer import intro_clause
+
+    assert intro_clause("At sunrise the tram rattles up the hill, full of passengers, with the three of them.") == ""
+    assert intro_clause("In the woods, the two foxes sleep under the snow all day long.") == "In the woods, "
+    s = write_script(ReelRequest(prompt="Rui fixes a tram in the depot. At sunrise the tram rattles up the hill, "
+                                        "full of passengers, with Rui waving from the back.", shots=2))
+    assert s.shots[-1].lines[0].text.startswith("At sunrise the tram rattles up the hill")
